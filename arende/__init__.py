@@ -1,0 +1,1 @@
+"""Ärende: service desk and IT governance for Swedish municipal IT units."""

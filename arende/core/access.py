@@ -1,0 +1,128 @@
+"""Who may see and do what: roles granted per organisation, checked in one place.
+
+A user's grants are read once per request (one query) and cached on the user object.
+``scope_for`` tells which organisations a permission reaches; querysets use it through
+``visible_to``; ``RoleBackend`` makes ``user.has_perm(perm, obj)`` respect the same scopes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.backends import BaseBackend
+
+_CACHE_ATTR = "_arende_grants"
+
+
+@dataclass(frozen=True)
+class Scope:
+    all_organisations: bool
+    organisation_ids: frozenset[int]
+
+    @property
+    def empty(self) -> bool:
+        return not self.all_organisations and not self.organisation_ids
+
+
+NO_SCOPE = Scope(False, frozenset())
+
+
+def grants_for(user: Any) -> dict[str, set[int | None]]:
+    """Permission -> organisation ids it is held for (None: all organisations)."""
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is not None:
+        return cached
+    from arende.core.models import RoleAssignment
+
+    grants: dict[str, set[int | None]] = defaultdict(set)
+    if user.is_authenticated and user.is_active and user.pk:
+        rows = RoleAssignment.objects.filter(
+            user_id=user.pk, role__permissions__isnull=False
+        ).values_list(
+            "organisation_id",
+            "role__permissions__content_type__app_label",
+            "role__permissions__codename",
+        )
+        for organisation_id, app_label, codename in rows:
+            grants[f"{app_label}.{codename}"].add(organisation_id)
+    setattr(user, _CACHE_ATTR, grants)
+    return grants
+
+
+def clear_cache(user: Any) -> None:
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+    for attr in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+        if hasattr(user, attr):
+            delattr(user, attr)
+
+
+def scope_for(user: Any, perm: str) -> Scope:
+    if not user.is_authenticated or not user.is_active:
+        return NO_SCOPE
+    if user.is_superuser:
+        return Scope(True, frozenset())
+    held = grants_for(user).get(perm)
+    if not held:
+        return NO_SCOPE
+    if None in held:
+        return Scope(True, frozenset())
+    return Scope(False, frozenset(org for org in held if org is not None))
+
+
+def organisation_id_of(obj: Any) -> int | None:
+    return getattr(obj, "organisation_id", None)
+
+
+def has_scoped_perm(user: Any, perm: str, obj: Any = None) -> bool:
+    scope = scope_for(user, perm)
+    if scope.all_organisations:
+        return True
+    if obj is None:
+        return bool(scope.organisation_ids)
+    return organisation_id_of(obj) in scope.organisation_ids
+
+
+def is_it_staff(user: Any) -> bool:
+    """Holds an IT-staff role for all organisations: one of the IT unit's own people."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    cached = getattr(user, "_arende_is_it_staff", None)
+    if cached is None:
+        from arende.core.models import RoleAssignment
+
+        cached = RoleAssignment.objects.filter(
+            user_id=user.pk, organisation__isnull=True, role__is_it_staff=True
+        ).exists()
+        user._arende_is_it_staff = cached
+    return cached
+
+
+class RoleBackend(BaseBackend):
+    """Permissions from role assignments, scoped to organisations.
+
+    ``has_perm(perm)`` without an object asks "for some organisation"; with an object it asks
+    for the object's organisation.
+    """
+
+    def authenticate(self, request, **credentials):
+        return None
+
+    def get_all_permissions(self, user_obj, obj=None) -> set[str]:
+        if not user_obj.is_active or user_obj.is_anonymous:
+            return set()
+        if obj is None:
+            return set(grants_for(user_obj))
+        return {perm for perm in grants_for(user_obj) if has_scoped_perm(user_obj, perm, obj)}
+
+    def has_perm(self, user_obj, perm: str, obj=None) -> bool:
+        if not user_obj.is_active or user_obj.is_anonymous:
+            return False
+        return has_scoped_perm(user_obj, perm, obj)
+
+    def has_module_perms(self, user_obj, app_label: str) -> bool:
+        return any(perm.startswith(f"{app_label}.") for perm in grants_for(user_obj))

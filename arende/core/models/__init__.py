@@ -1,0 +1,15 @@
+from arende.core.models.audit import AuditEvent
+from arende.core.models.organisations import Department, Organisation
+from arende.core.models.roles import Role, RoleAssignment
+from arende.core.models.system import Heartbeat
+from arende.core.models.users import User
+
+__all__ = [
+    "AuditEvent",
+    "Department",
+    "Heartbeat",
+    "Organisation",
+    "Role",
+    "RoleAssignment",
+    "User",
+]

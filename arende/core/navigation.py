@@ -1,0 +1,47 @@
+"""The main navigation, shown by role. Domain apps add their entries to NAVIGATION."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from arende.core import access
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: Any
+    url_name: str
+    allowed: Callable[[Any], bool]
+
+
+def _perm(perm: str) -> Callable[[Any], bool]:
+    return lambda user: user.has_perm(perm)
+
+
+NAVIGATION: list[NavItem] = [
+    NavItem(_("Home"), "core:home", lambda user: True),
+    NavItem(_("People"), "core:user_list", _perm("core.view_user")),
+    NavItem(_("Organisations"), "core:organisation_list", _perm("core.view_organisation")),
+    NavItem(_("Audit log"), "core:audit_list", _perm("core.view_auditevent")),
+    NavItem(_("System status"), "core:system_status", _perm("core.view_systemstatus")),
+    NavItem(_("API"), "swagger-ui", access.is_it_staff),
+    NavItem(_("Administration"), "admin:index", lambda user: user.is_staff),
+]
+
+
+def items_for(user: Any, path: str) -> list[dict[str, Any]]:
+    if not user.is_authenticated:
+        return []
+    items = []
+    for item in NAVIGATION:
+        if not item.allowed(user):
+            continue
+        url = reverse(item.url_name)
+        current = path == url if url == "/" else path.startswith(url)
+        items.append({"label": item.label, "url": url, "current": current})
+    return items

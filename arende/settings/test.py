@@ -1,0 +1,9 @@
+"""Settings for the test suite: the base settings with jobs run in-process and fast hashing."""
+
+from arende.settings.base import *  # noqa: F403
+from arende.settings.base import HUEY
+
+HUEY = {**HUEY, "immediate": True}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+ACCOUNT_RATE_LIMITS = False

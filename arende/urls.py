@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import DefaultRouter
+
+from arende.core import api as core_api
+from arende.core import views as core_views
+
+router = DefaultRouter()
+router.register("organisations", core_api.OrganisationViewSet, basename="organisation")
+router.register("departments", core_api.DepartmentViewSet, basename="department")
+router.register("users", core_api.UserViewSet, basename="user")
+router.register("audit-events", core_api.AuditEventViewSet, basename="auditevent")
+
+urlpatterns = [
+    path("", include("arende.core.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/", include(router.urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
+    path("healthz", core_views.healthz, name="healthz"),
+]
+
+handler403 = "arende.core.views.forbidden"
+handler404 = "arende.core.views.not_found"
