@@ -34,8 +34,13 @@ class AuditedAdmin(admin.ModelAdmin):
 
     def delete_model(self, request, obj):
         label = str(obj)
-        audit_record(actor=request.user, action="delete", obj=obj, verb="admin",
-                     changes={"record": [label, None]})
+        audit_record(
+            actor=request.user,
+            action="delete",
+            obj=obj,
+            verb="admin",
+            changes={"record": [label, None]},
+        )
         super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):
@@ -78,29 +83,55 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
         (None, {"fields": ("email", "password")}),
         (
             _("Person"),
-            {"fields": ("first_name", "last_name", "organisation", "department", "phone",
-                        "title", "language")},
+            {
+                "fields": (
+                    "first_name",
+                    "last_name",
+                    "organisation",
+                    "department",
+                    "phone",
+                    "title",
+                    "language",
+                )
+            },
         ),
         (_("Access"), {"fields": ("is_active", "is_staff", "is_superuser")}),
         (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
-        (None, {"classes": ("wide",),
-                "fields": ("email", "first_name", "last_name", "password1", "password2")}),
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "first_name", "last_name", "password1", "password2"),
+            },
+        ),
     )
 
     def save_formset(self, request, form, formset, change):
         instances = formset.save(commit=False)
         for deleted in formset.deleted_objects:
-            audit_record(actor=request.user, action="revoke", obj=deleted.user, verb="admin",
-                         changes={"role": [deleted.role.code, None]})
+            audit_record(
+                actor=request.user,
+                action="revoke",
+                obj=deleted.user,
+                verb="admin",
+                changes={"role": [deleted.role.code, None]},
+            )
             deleted.delete()
         for instance in instances:
             if instance.pk is None:
                 instance.granted_by = request.user
-                audit_record(actor=request.user, action="grant", obj=instance.user, verb="admin",
-                             changes={"role": [None, instance.role.code],
-                                      "organisation": [None, str(instance.organisation or "*")]})
+                audit_record(
+                    actor=request.user,
+                    action="grant",
+                    obj=instance.user,
+                    verb="admin",
+                    changes={
+                        "role": [None, instance.role.code],
+                        "organisation": [None, str(instance.organisation or "*")],
+                    },
+                )
             instance.save()
         formset.save_m2m()
 

@@ -79,5 +79,13 @@ class AuditEventFilter(django_filters.FilterSet):
 
     class Meta:
         model = AuditEvent
-        fields = ["action", "actor", "record", "record_type", "object_id", "request_id", "since",
-                  "until"]
+        fields = [
+            "action",
+            "actor",
+            "record",
+            "record_type",
+            "object_id",
+            "request_id",
+            "since",
+            "until",
+        ]

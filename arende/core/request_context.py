@@ -17,7 +17,8 @@ class RequestContext:
 
 
 _current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
-    "arende_request_context", default=RequestContext()
+    "arende_request_context",
+    default=RequestContext(),  # noqa: B039 - frozen, immutable
 )
 
 

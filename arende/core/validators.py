@@ -39,7 +39,9 @@ def normalise_org_number(value: str) -> str:
     # which is what tells them apart from personal numbers.
     if int(digits[2:4]) < 20:
         raise ValidationError(
-            _("This is not an organisation number (the third and fourth digits must be 20 or more)."),
+            _(
+                "This is not an organisation number (the third and fourth digits must be 20 or more)."
+            ),
             code="org_number_kind",
         )
     return f"{match.group(1)}-{match.group(2)}"

@@ -33,9 +33,7 @@ def changes_since(instance: models.Model, version: int) -> dict[str, list[Any]]:
 def raise_validation(error: ValidationError) -> None:
     if hasattr(error, "error_dict"):
         field, messages = next(iter(error.message_dict.items()))
-        raise ValidationFailed(
-            messages[0], field=None if field == "__all__" else field
-        ) from None
+        raise ValidationFailed(messages[0], field=None if field == "__all__" else field) from None
     raise ValidationFailed(error.messages[0]) from None
 
 

@@ -166,8 +166,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(health.as_dict(), status=200 if health.ok else 503)
 
 
-
-
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render(request, "403.html", status=403)
 

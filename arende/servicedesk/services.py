@@ -24,6 +24,9 @@ def support_group_add_member(*, actor: User | None, group: SupportGroup, user: U
         return
     group.members.add(user)
     audit_record(
-        actor=actor, action="update", obj=group, verb="member_add",
+        actor=actor,
+        action="update",
+        obj=group,
+        verb="member_add",
         changes={"members": [None, str(user)]},
     )

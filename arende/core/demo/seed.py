@@ -37,7 +37,9 @@ class SeedResult:
     logins: list[DemoLogin] = field(default_factory=list)
 
 
-def _organisation(spec: tuple[str, str, str, str], host: Organisation | None = None) -> Organisation:
+def _organisation(
+    spec: tuple[str, str, str, str], host: Organisation | None = None
+) -> Organisation:
     name, short, kind, number = spec
     existing = Organisation.objects.filter(name=name).first()
     if existing:
@@ -47,9 +49,12 @@ def _organisation(spec: tuple[str, str, str, str], host: Organisation | None = N
     )
 
 
-def _department(organisation: Organisation, name: str, code: str = "",
-                parent: Department | None = None) -> Department:
-    existing = Department.objects.filter(organisation=organisation, name=name, parent=parent).first()
+def _department(
+    organisation: Organisation, name: str, code: str = "", parent: Department | None = None
+) -> Department:
+    existing = Department.objects.filter(
+        organisation=organisation, name=name, parent=parent
+    ).first()
     if existing:
         return existing
     return services.department_create(
@@ -57,23 +62,40 @@ def _department(organisation: Organisation, name: str, code: str = "",
     )
 
 
-def _user(result: SeedResult, *, first: str, last: str, title: str, organisation: Organisation,
-          department: Department | None, password: str, phone: str = "") -> User:
+def _user(
+    result: SeedResult,
+    *,
+    first: str,
+    last: str,
+    title: str,
+    organisation: Organisation,
+    department: Department | None,
+    password: str,
+    phone: str = "",
+) -> User:
     email = world.email_for(first, last, DOMAINS[organisation.short_name])
     existing = User.objects.filter(email=email).first()
     if existing:
         return existing
     result.created += 1
     return services.user_create(
-        actor=None, email=email, first_name=first, last_name=last, title=title,
-        organisation=organisation, department=department, phone=phone, password_hash=password,
+        actor=None,
+        email=email,
+        first_name=first,
+        last_name=last,
+        title=title,
+        organisation=organisation,
+        department=department,
+        phone=phone,
+        password_hash=password,
     )
 
 
 def _grant(user: User, codes: list[str], organisation: Organisation | None = None) -> None:
     for code in codes:
-        services.role_assign(actor=None, user=user, role=Role.objects.get(code=code),
-                             organisation=organisation)
+        services.role_assign(
+            actor=None, user=user, role=Role.objects.get(code=code), organisation=organisation
+        )
 
 
 @transaction.atomic
@@ -99,54 +121,102 @@ def seed_demo(*, password: str) -> SeedResult:
     phones = itertools.count(17001)
     staff: dict[str, User] = {}
     for first, last, title, dept, roles, form, rate, ends in [*world.IT_STAFF, world.INTERN]:
-        user = _user(result, first=first, last=last, title=title, organisation=board,
-                     department=departments[("IT-nämnden", dept)], password=password,
-                     phone=f"0513-{next(phones)}")
+        user = _user(
+            result,
+            first=first,
+            last=last,
+            title=title,
+            organisation=board,
+            department=departments[("IT-nämnden", dept)],
+            password=password,
+            phone=f"0513-{next(phones)}",
+        )
         _grant(user, roles)
         if not Employment.objects.filter(user=user).exists():
-            employment_create(actor=None, user=user, form=form, rate_percent=rate,
-                              starts_on=datetime.date(2019, 1, 1) if form == "permanent"
-                              else datetime.date(2021, 8, 16), ends_on=ends)
+            employment_create(
+                actor=None,
+                user=user,
+                form=form,
+                rate_percent=rate,
+                starts_on=datetime.date(2019, 1, 1)
+                if form == "permanent"
+                else datetime.date(2021, 8, 16),
+                ends_on=ends,
+            )
         staff[first] = user
         result.logins.append(DemoLogin(user.email, user.get_full_name(), title))
 
     first, last, title, short, dept = world.CONTROLLER
-    controller = _user(result, first=first, last=last, title=title, organisation=by_short[short],
-                       department=departments[(short, dept)], password=password)
+    controller = _user(
+        result,
+        first=first,
+        last=last,
+        title=title,
+        organisation=by_short[short],
+        department=departments[(short, dept)],
+        password=password,
+    )
     _grant(controller, ["controller"], None)
     result.logins.append(DemoLogin(controller.email, controller.get_full_name(), title))
 
     for first, last, title, short in world.BOARD_MEMBERS:
-        member = _user(result, first=first, last=last, title=title, organisation=by_short[short],
-                       department=None, password=password)
+        member = _user(
+            result,
+            first=first,
+            last=last,
+            title=title,
+            organisation=by_short[short],
+            department=None,
+            password=password,
+        )
         _grant(member, ["board_member"], herrljunga)
         _grant(member, ["board_member"], vargarda)
         result.logins.append(DemoLogin(member.email, member.get_full_name(), title))
     first, last, title, short = world.AUDITOR
-    auditor = _user(result, first=first, last=last, title=title, organisation=by_short[short],
-                    department=None, password=password)
+    auditor = _user(
+        result,
+        first=first,
+        last=last,
+        title=title,
+        organisation=by_short[short],
+        department=None,
+        password=password,
+    )
     _grant(auditor, ["auditor"], by_short[short])
     result.logins.append(DemoLogin(auditor.email, auditor.get_full_name(), title))
 
     names = itertools.product(world.LAST_NAMES, world.FIRST_NAMES)
     first_requester: dict[str, User] = {}
-    for (short, dept_name), department in departments.items():
-        if short == "IT-nämnden" or department.parent_id is None and any(
-            d.parent_id == department.pk for d in departments.values()
+    for (short, _name), department in departments.items():
+        if short == "IT-nämnden" or (
+            department.parent_id is None
+            and any(d.parent_id == department.pk for d in departments.values())
         ):
             continue
         organisation = by_short[short]
         for _index in range(world.REQUESTERS_PER_DEPARTMENT):
             last, first = next(names)
-            user = _user(result, first=first, last=last, title="Medarbetare",
-                         organisation=organisation, department=department, password=password,
-                         phone=f"0{'513' if short == 'Herrljunga' else '322'}-{next(phones)}")
+            user = _user(
+                result,
+                first=first,
+                last=last,
+                title="Medarbetare",
+                organisation=organisation,
+                department=department,
+                password=password,
+                phone=f"0{'513' if short == 'Herrljunga' else '322'}-{next(phones)}",
+            )
             _grant(user, ["requester"], organisation)
             first_requester.setdefault(short, user)
     for short in ("Herrljunga", "Vårgårda"):
         requester = first_requester[short]
-        result.logins.append(DemoLogin(requester.email, requester.get_full_name(),
-                                       f"Medarbetare, {requester.department} ({short})"))
+        result.logins.append(
+            DemoLogin(
+                requester.email,
+                requester.get_full_name(),
+                f"Medarbetare, {requester.department} ({short})",
+            )
+        )
 
     for name, line, email, description, members in world.SUPPORT_GROUPS:
         group = SupportGroup.objects.filter(name=name).first() or support_group_create(
@@ -155,3 +225,39 @@ def seed_demo(*, password: str) -> SeedResult:
         for member in members:
             support_group_add_member(actor=None, group=group, user=staff[member])
     return result
+
+
+def demo_logins() -> list[DemoLogin]:
+    """The demo accounts worth trying, as far as they exist in this database."""
+    wanted = [
+        (world.email_for(first, last, DOMAINS["IT-nämnden"]), f"{first} {last}", title)
+        for first, last, title, *_rest in [*world.IT_STAFF, world.INTERN]
+    ]
+    first, last, title, short, _dept = world.CONTROLLER
+    wanted.append((world.email_for(first, last, DOMAINS[short]), f"{first} {last}", title))
+    for first, last, title, short in [*world.BOARD_MEMBERS, world.AUDITOR]:
+        wanted.append((world.email_for(first, last, DOMAINS[short]), f"{first} {last}", title))
+    existing = set(
+        User.objects.filter(email__in=[email for email, *_ in wanted]).values_list(
+            "email", flat=True
+        )
+    )
+    logins = [DemoLogin(email, name, what) for email, name, what in wanted if email in existing]
+    for short in ("Herrljunga", "Vårgårda"):
+        requester = (
+            User.objects.filter(
+                organisation__short_name=short, role_assignments__role__code="requester"
+            )
+            .select_related("department")
+            .order_by("pk")
+            .first()
+        )
+        if requester:
+            logins.append(
+                DemoLogin(
+                    requester.email,
+                    requester.get_full_name(),
+                    f"Medarbetare, {requester.department} ({short})",
+                )
+            )
+    return logins

@@ -58,7 +58,9 @@ class Organisation(models.Model):
         verbose_name_plural = _("organisations")
         constraints = [
             models.UniqueConstraint(
-                fields=["org_number"], condition=~Q(org_number=""), name="organisation_number_unique"
+                fields=["org_number"],
+                condition=~Q(org_number=""),
+                name="organisation_number_unique",
             ),
         ]
 
