@@ -7,7 +7,7 @@ from django.contrib.auth.hashers import make_password
 
 from arende.core.models import Department, Organisation, Role, RoleAssignment, User
 
-TEST_PASSWORD = "test-password-1"  # noqa: S105
+TEST_PASSWORD = "test-password-1"
 _HASHED = make_password(TEST_PASSWORD)
 
 

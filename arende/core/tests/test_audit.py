@@ -112,9 +112,12 @@ def test_postgresql_refuses_raw_update_and_delete_on_the_audit_table():
     )
     assert AuditEvent.objects.count() == 1
     for statement in ("UPDATE core_auditevent SET action = 'other'", "DELETE FROM core_auditevent"):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(statement)
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement)
     assert AuditEvent.objects.get().action == "create"
 
 
