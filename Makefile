@@ -5,20 +5,17 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test setup system-deps lint format bench clean
+.PHONY: run test setup lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed: $(BIN)/python requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
-system-deps:
+setup: $(VENV)/.installed
 	@bash scripts/system-deps.sh
-
-setup: system-deps $(VENV)/.installed
 	@mkdir -p var
 	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=var -v 0
 
@@ -28,6 +25,7 @@ run: setup
 	PORT=$(PORT) bash scripts/run-dev.sh
 
 test: setup
+	@bash scripts/system-deps.sh browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	DJANGO_SETTINGS_MODULE=arende.settings.test $(BIN)/python manage.py check

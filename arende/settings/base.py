@@ -216,6 +216,23 @@ else:
         "utc": True,
         "consumer": {"workers": JOB_WORKERS, "worker_type": "thread"},
     }
+# The cache holds login rate limits and used one-time codes, so it must be shared by every web
+# process: Redis when scaled out, a file cache on the one machine of the embedded default.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "arende",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
 HEARTBEAT_STALE_AFTER_SECONDS = env.int("HEARTBEAT_STALE_AFTER_SECONDS", 180, minimum=30)
 
 REST_FRAMEWORK = {

@@ -17,8 +17,11 @@ def test_seed_demo_builds_the_seed_world_once(capsys):
     first_output = capsys.readouterr().out
     counts = (User.objects.count(), RoleAssignment.objects.count(), AuditEvent.objects.count())
     call_command("seed_demo")
-    assert (User.objects.count(), RoleAssignment.objects.count(),
-            AuditEvent.objects.count()) == counts
+    assert (
+        User.objects.count(),
+        RoleAssignment.objects.count(),
+        AuditEvent.objects.count(),
+    ) == counts
 
     herrljunga = Organisation.objects.get(name="Herrljunga kommun")
     assert herrljunga.org_number == "212000-1520"
@@ -32,17 +35,24 @@ def test_seed_demo_builds_the_seed_world_once(capsys):
     assert sorted(e.rate_percent for e in staff if e.rate_percent < 100) == [60, 80, 90]
     assert RoleAssignment.objects.filter(role__code="switchboard").count() == 2
     assert set(Employment.objects.values_list("form", flat=True)) >= {
-        "labour_market", "fixed_term", "intern"}
+        "labour_market",
+        "fixed_term",
+        "intern",
+    }
     for code in ("manager", "architect", "controller", "change_manager", "incident_manager"):
         assert RoleAssignment.objects.filter(role__code=code, organisation__isnull=True).exists()
     assert set(SupportGroup.objects.values_list("line", flat=True)) == {1, 2}
     # Requesters in every municipality.
     for name in ("Herrljunga kommun", "Vårgårda kommun"):
-        assert RoleAssignment.objects.filter(role__code="requester",
-                                             organisation__name=name).count() >= 10
+        assert (
+            RoleAssignment.objects.filter(role__code="requester", organisation__name=name).count()
+            >= 10
+        )
     # The demo world was built through the services, so the audit log tells it.
-    assert AuditEvent.objects.filter(action="create", content_type__model="user").count() \
+    assert (
+        AuditEvent.objects.filter(action="create", content_type__model="user").count()
         == User.objects.count()
+    )
     assert "sara.lindqvist@it.herrljunga.example" in first_output
 
 
@@ -51,8 +61,11 @@ def test_every_printed_demo_login_works(client, capsys):
     capsys.readouterr()
     call_command("seed_demo", "--if-empty")
     output = capsys.readouterr().out
-    emails = [line.split()[0] for line in output.splitlines() if "@" in line.split(" ")[-1]
-              or (line.startswith("  ") and "@" in line)]
+    emails = [
+        line.split()[0]
+        for line in output.splitlines()
+        if "@" in line.split(" ")[-1] or (line.startswith("  ") and "@" in line)
+    ]
     assert len(emails) >= 15
     for email in emails:
         assert client.login(username=email, password="arende-demo"), email
