@@ -14,6 +14,7 @@ router.register("audit-events", core_api.AuditEventViewSet, basename="auditevent
 
 urlpatterns = [
     path("", include("arende.core.urls")),
+    path("", include("arende.servicedesk.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -14,6 +14,15 @@ from django.utils.translation import gettext_lazy as _
 DIRECTORY_READ = ("core.view_organisation", "core.view_department", "core.view_user")
 ORG_READ = ("core.view_organisation", "core.view_department")
 AUDIT_READ = ("core.view_auditevent", "core.view_roleassignment")
+TICKET_WORK = (
+    "servicedesk.view_ticket",
+    "servicedesk.add_ticket",
+    "servicedesk.work_ticket",
+    "servicedesk.view_internal_note",
+    "servicedesk.view_supportgroup",
+    "servicedesk.view_service",
+)
+DASHBOARD = ("servicedesk.view_servicedesk_dashboard",)
 
 
 @dataclass(frozen=True)
@@ -37,42 +46,42 @@ ROLE_DEFINITIONS: tuple[RoleDefinition, ...] = (
         "switchboard",
         _("Switchboard"),
         _("Reception and switchboard: logs phone calls as tickets and looks people up."),
-        DIRECTORY_READ,
+        (*DIRECTORY_READ, *TICKET_WORK),
         True,
     ),
     RoleDefinition(
         "agent",
         _("First-line agent"),
         _("Service desk: triages, solves what it can and escalates to the second line."),
-        DIRECTORY_READ,
+        (*DIRECTORY_READ, *TICKET_WORK),
         True,
     ),
     RoleDefinition(
         "specialist",
         _("Second-line specialist"),
         _("Operations, network and systems: solves escalated tickets and carries out changes."),
-        DIRECTORY_READ,
+        (*DIRECTORY_READ, *TICKET_WORK),
         True,
     ),
     RoleDefinition(
         "incident_manager",
         _("Incident Manager"),
         _("Runs major incidents and their reviews."),
-        DIRECTORY_READ,
+        (*DIRECTORY_READ, *TICKET_WORK, *DASHBOARD),
         True,
     ),
     RoleDefinition(
         "change_manager",
         _("Change Manager"),
         _("Runs the change process and the change board."),
-        DIRECTORY_READ,
+        (*DIRECTORY_READ, *TICKET_WORK),
         True,
     ),
     RoleDefinition(
         "manager",
         _("IT manager"),
         _("Follows the service desk, staffing and budget; presents to the board."),
-        (*DIRECTORY_READ, *AUDIT_READ, "core.view_systemstatus"),
+        (*DIRECTORY_READ, *AUDIT_READ, "core.view_systemstatus", *TICKET_WORK, *DASHBOARD),
         True,
     ),
     RoleDefinition(
@@ -88,6 +97,13 @@ ROLE_DEFINITIONS: tuple[RoleDefinition, ...] = (
         _("System map and reviews of privileges."),
         (*DIRECTORY_READ, *AUDIT_READ),
         True,
+    ),
+    RoleDefinition(
+        "department_contact",
+        _("Department contact"),
+        _("A requester who follows all tickets of own department (e.g. a head of unit)."),
+        ("servicedesk.view_department_tickets",),
+        False,
     ),
     RoleDefinition(
         "board_member",
@@ -121,6 +137,11 @@ ROLE_DEFINITIONS: tuple[RoleDefinition, ...] = (
             "core.change_role",
             "core.add_roleassignment",
             "core.delete_roleassignment",
+            *TICKET_WORK,
+            *DASHBOARD,
+            "servicedesk.change_supportgroup",
+            "servicedesk.add_service",
+            "servicedesk.change_service",
         ),
         True,
     ),

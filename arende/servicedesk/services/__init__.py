@@ -1,0 +1,46 @@
+"""Every write in the service desk goes through these functions."""
+
+from arende.servicedesk.services.groups import support_group_add_member, support_group_create
+from arende.servicedesk.services.tickets import (
+    TicketRules,
+    priority_for,
+    ticket_add_note,
+    ticket_assign,
+    ticket_cancel,
+    ticket_close,
+    ticket_create,
+    ticket_escalate,
+    ticket_hand_back,
+    ticket_link,
+    ticket_merge,
+    ticket_rate,
+    ticket_reopen,
+    ticket_reply,
+    ticket_resolve,
+    ticket_set_status,
+    ticket_update,
+    tickets_close_resolved,
+)
+
+__all__ = [
+    "TicketRules",
+    "priority_for",
+    "support_group_add_member",
+    "support_group_create",
+    "ticket_add_note",
+    "ticket_assign",
+    "ticket_cancel",
+    "ticket_close",
+    "ticket_create",
+    "ticket_escalate",
+    "ticket_hand_back",
+    "ticket_link",
+    "ticket_merge",
+    "ticket_rate",
+    "ticket_reopen",
+    "ticket_reply",
+    "ticket_resolve",
+    "ticket_set_status",
+    "ticket_update",
+    "tickets_close_resolved",
+]

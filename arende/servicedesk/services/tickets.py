@@ -1,0 +1,789 @@
+"""Ticket services: create, assign, escalate, hand back, reply, resolve, reopen, close, merge.
+
+Each function locks the ticket row, checks the version the caller saw (when given), applies the
+change, writes the timeline (what the requester and staff see) and the audit log (what the
+auditor sees), and leaves notifications to ``transaction.on_commit``.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from arende.core.audit import audit_record, audit_value
+from arende.core.errors import StaleEdit, ValidationFailed
+from arende.core.models import Department, Organisation, User
+from arende.core.versioning import changes_since
+from arende.servicedesk.models import (
+    Category,
+    LineSpan,
+    PriorityRule,
+    RequestType,
+    SatisfactionRating,
+    Service,
+    SupportGroup,
+    Ticket,
+    TicketActivity,
+    TicketCounter,
+    TicketLink,
+)
+
+Status = Ticket.Status
+
+
+@dataclass(frozen=True)
+class TicketRules:
+    """Time limits of the workflow (configurable later per organisation)."""
+
+    reopen_days: int = 14
+    close_after_days: int = 5
+
+
+RULES = TicketRules()
+
+DEFAULT_MATRIX = {
+    (1, 1): 1, (1, 2): 2, (1, 3): 3,
+    (2, 1): 2, (2, 2): 3, (2, 3): 4,
+    (3, 1): 3, (3, 2): 4, (3, 3): 4,
+}  # fmt: skip
+
+# Which status may follow which, when set by hand. Resolve, reopen, close and cancel have
+# services of their own because they carry more than a status.
+MANUAL_TRANSITIONS = {
+    Status.NEW: {
+        Status.ASSIGNED,
+        Status.IN_PROGRESS,
+        Status.WAITING_REQUESTER,
+        Status.WAITING_SUPPLIER,
+    },
+    Status.ASSIGNED: {Status.IN_PROGRESS, Status.WAITING_REQUESTER, Status.WAITING_SUPPLIER},
+    Status.IN_PROGRESS: {Status.WAITING_REQUESTER, Status.WAITING_SUPPLIER, Status.ASSIGNED},
+    Status.WAITING_REQUESTER: {Status.IN_PROGRESS, Status.WAITING_SUPPLIER},
+    Status.WAITING_SUPPLIER: {Status.IN_PROGRESS, Status.WAITING_REQUESTER},
+}
+
+
+def priority_for(impact: int, urgency: int) -> int:
+    rule = PriorityRule.objects.filter(impact=impact, urgency=urgency).first()
+    if rule is not None:
+        return rule.priority
+    try:
+        return DEFAULT_MATRIX[(impact, urgency)]
+    except KeyError:
+        raise ValidationFailed(_("Impact and urgency must be 1, 2 or 3."), field="impact") from None
+
+
+def _next_reference(at: datetime.datetime) -> str:
+    """``YYYY-NNNNNN``, unique per year, safe when many tickets are created at once."""
+    year = timezone.localtime(at).year
+    try:
+        with transaction.atomic():
+            TicketCounter.objects.get_or_create(year=year)
+    except IntegrityError:
+        pass  # another transaction created this year's counter first
+    counter = TicketCounter.objects.select_for_update().get(year=year)
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    return f"{year}-{counter.last_number:06d}"
+
+
+def _first_line_group() -> SupportGroup | None:
+    return SupportGroup.objects.filter(line=1, is_active=True).order_by("pk").first()
+
+
+def _lock(ticket: Ticket, version: int | None) -> Ticket:
+    current = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if version is not None and current.version != version:
+        raise StaleEdit(
+            _(
+                "The ticket was changed by someone else after you opened it. Nothing was saved. "
+                "Review the changes and try again."
+            ),
+            current_version=current.version,
+            changed=changes_since(current, version),
+        )
+    return current
+
+
+def _activity(
+    ticket: Ticket,
+    *,
+    actor: User | None,
+    kind: str,
+    at: datetime.datetime,
+    public: bool,
+    body: str = "",
+    data: dict[str, Any] | None = None,
+    channel: str = "",
+) -> TicketActivity:
+    return TicketActivity.objects.create(
+        ticket=ticket,
+        actor=actor if actor and actor.is_authenticated else None,
+        kind=kind,
+        at=at,
+        is_public=public,
+        body=body,
+        data=data or {},
+        channel=channel,
+    )
+
+
+def _save(ticket: Ticket, *, actor: User | None, before: dict[str, Any], verb: str) -> Ticket:
+    """Bump the version, save, and audit the fields that changed."""
+    changes = {
+        field: [old, audit_value(getattr(ticket, field))]
+        for field, old in before.items()
+        if old != audit_value(getattr(ticket, field))
+    }
+    ticket.version += 1
+    ticket.save()
+    changes["version"] = [ticket.version - 1, ticket.version]
+    audit_record(actor=actor, action="update", obj=ticket, changes=changes, verb=verb)
+    return ticket
+
+
+def _snapshot(ticket: Ticket, *fields: str) -> dict[str, Any]:
+    return {field: audit_value(getattr(ticket, field)) for field in fields}
+
+
+def _switch_span(
+    ticket: Ticket, *, at: datetime.datetime, reason: str, by: User | None, note: str = ""
+) -> None:
+    LineSpan.objects.filter(ticket=ticket, ended_at__isnull=True).update(ended_at=at)
+    LineSpan.objects.create(
+        ticket=ticket,
+        line=ticket.line,
+        group=ticket.group,
+        assignee=ticket.assignee,
+        reason=reason,
+        note=note,
+        started_at=at,
+        by=by if by and by.is_authenticated else None,
+    )
+
+
+def _end_span(ticket: Ticket, at: datetime.datetime) -> None:
+    LineSpan.objects.filter(ticket=ticket, ended_at__isnull=True).update(ended_at=at)
+
+
+def _is_staff_on(user: User | None, ticket: Ticket) -> bool:
+    return bool(user and user.is_authenticated and user.has_perm("servicedesk.work_ticket", ticket))
+
+
+def _require_worker(actor: User | None, ticket: Ticket) -> None:
+    if actor is not None and not _is_staff_on(actor, ticket):
+        raise ValidationFailed(_("Only the service desk can do this."), code="forbidden")
+
+
+# Creating ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    actor: User | None,
+    channel: str,
+    title: str,
+    description: str = "",
+    requester: User | None = None,
+    contact_name: str = "",
+    contact_email: str = "",
+    contact_phone: str = "",
+    organisation: Organisation | None = None,
+    department: Department | None = None,
+    kind: str = Ticket.Kind.INCIDENT,
+    service: Service | None = None,
+    category: Category | None = None,
+    request_type: RequestType | None = None,
+    custom_fields: dict[str, Any] | None = None,
+    impact: int = 3,
+    urgency: int = 2,
+    group: SupportGroup | None = None,
+    assignee: User | None = None,
+    created_at: datetime.datetime | None = None,
+) -> Ticket:
+    """Log a new ticket from any channel. ``created_at`` is for imports of history only."""
+    title = title.strip()
+    if not title:
+        raise ValidationFailed(_("Give the ticket a short title."), field="title")
+    if requester is None and not (contact_name or contact_email or contact_phone):
+        raise ValidationFailed(
+            _("Say who the ticket is for: a user or a contact."), field="requester"
+        )
+    if requester is not None:
+        organisation = organisation or requester.organisation
+        department = department or requester.department
+    if organisation is None:
+        raise ValidationFailed(
+            _("Choose the organisation the ticket is for."), field="organisation"
+        )
+    if department is not None and department.organisation_id != organisation.pk:
+        raise ValidationFailed(
+            _("The department belongs to another organisation."), field="department"
+        )
+    if request_type is not None:
+        service = service or request_type.service
+        category = category or request_type.category
+        kind = request_type.kind or kind
+        custom_fields = _validated_custom_fields(request_type, custom_fields or {})
+    if category is not None and service is None:
+        service = category.service
+    group = group or (service.default_group if service and service.default_group_id else None)
+    group = group or _first_line_group()
+    at = created_at or timezone.now()
+    needs_approval = request_type is not None and request_type.approval != "none"
+    ticket = Ticket(
+        reference=_next_reference(at),
+        kind=kind,
+        channel=channel,
+        title=title[:200],
+        description=description,
+        requester=requester,
+        contact_name=contact_name,
+        contact_email=contact_email,
+        contact_phone=contact_phone,
+        organisation=organisation,
+        department=department,
+        service=service,
+        category=category,
+        request_type=request_type,
+        custom_fields=custom_fields or {},
+        impact=impact,
+        urgency=urgency,
+        priority=priority_for(impact, urgency),
+        line=group.line if group else 1,
+        group=group,
+        assignee=assignee,
+        created_at=at,
+        status=Status.PENDING_APPROVAL
+        if needs_approval
+        else (Status.ASSIGNED if assignee else Status.NEW),
+    )
+    ticket.save()
+    LineSpan.objects.create(
+        ticket=ticket,
+        line=ticket.line,
+        group=group,
+        assignee=assignee,
+        reason=LineSpan.Reason.CREATED,
+        started_at=at,
+        by=actor if actor and actor.is_authenticated else None,
+    )
+    _activity(
+        ticket,
+        actor=actor,
+        kind=TicketActivity.Kind.SYSTEM,
+        at=at,
+        public=True,
+        data={"event": "created", "channel": channel},
+        channel=channel,
+    )
+    audit_record(
+        actor=actor,
+        action="create",
+        obj=ticket,
+        changes={
+            "reference": [None, ticket.reference],
+            "title": [None, ticket.title],
+            "channel": [None, channel],
+            "requester": [None, ticket.requester_label],
+            "priority": [None, ticket.priority],
+            "group": [None, audit_value(group)],
+        },
+    )
+    return ticket
+
+
+def _validated_custom_fields(request_type: RequestType, values: dict[str, Any]) -> dict[str, Any]:
+    cleaned: dict[str, Any] = {}
+    for spec in request_type.fields:
+        name = spec["name"]
+        value = values.get(name, "")
+        value = value.strip() if isinstance(value, str) else value
+        if spec.get("required") and value in ("", None):
+            raise ValidationFailed(_("This field is required."), field=name)
+        if spec.get("type") == "choice" and value and value not in spec.get("choices", []):
+            raise ValidationFailed(_("Choose one of the given options."), field=name)
+        cleaned[name] = value
+    return cleaned
+
+
+# Assigning and escalating --------------------------------------------------------------------
+
+
+@transaction.atomic
+def ticket_assign(
+    *,
+    actor: User | None,
+    ticket: Ticket,
+    version: int | None,
+    group: SupportGroup | None = None,
+    assignee: User | None = None,
+) -> Ticket:
+    """Give the ticket to a group and/or a person within its current line."""
+    ticket = _lock(ticket, version)
+    _require_worker(actor, ticket)
+    group = group or ticket.group
+    if group is not None and group.line != ticket.line:
+        raise ValidationFailed(
+            _("That group is in the other support line: escalate or hand back instead."),
+            field="group",
+        )
+    if (
+        assignee is not None
+        and group is not None
+        and not group.members.filter(pk=assignee.pk).exists()
+    ):
+        raise ValidationFailed(_("The assignee is not a member of the group."), field="assignee")
+    before = _snapshot(ticket, "group", "assignee", "status")
+    at = timezone.now()
+    ticket.group, ticket.assignee = group, assignee
+    if ticket.status == Status.NEW and assignee is not None:
+        ticket.status = Status.ASSIGNED
+    _switch_span(ticket, at=at, reason=LineSpan.Reason.ASSIGNED, by=actor)
+    _activity(
+        ticket,
+        actor=actor,
+        kind=TicketActivity.Kind.ASSIGNMENT,
+        at=at,
+        public=False,
+        data={
+            "group": str(group) if group else None,
+            "assignee": str(assignee) if assignee else None,
+        },
+    )
+    return _save(ticket, actor=actor, before=before, verb="assign")
+
+
+@transaction.atomic
+def ticket_escalate(
+    *,
+    actor: User | None,
+    ticket: Ticket,
+    version: int | None,
+    group: SupportGroup,
+    reason: str,
+    assignee: User | None = None,
+) -> Ticket:
+    """First line passes the ticket to a second-line group, saying why."""
+    ticket = _lock(ticket, version)
+    _require_worker(actor, ticket)
+    if not ticket.is_open:
+        raise ValidationFailed(_("A closed ticket cannot be escalated."), field="status")
+    if group.line != 2:
+        raise ValidationFailed(_("Escalate to a second-line group."), field="group")
+    if not reason.strip():
+        raise ValidationFailed(_("Say why the ticket is escalated."), field="reason")
+    before = _snapshot(ticket, "line", "group", "assignee", "status")
+    at = timezone.now()
+    ticket.line, ticket.group, ticket.assignee = 2, group, assignee
+    ticket.status = Status.ASSIGNED if assignee else Status.NEW
+    ticket.escalated_at = ticket.escalated_at or at
+    _switch_span(ticket, at=at, reason=LineSpan.Reason.ESCALATED, by=actor, note=reason)
+    _activity(
+        ticket,
+        actor=actor,
+        kind=TicketActivity.Kind.ESCALATION,
+        at=at,
+        public=False,
+        body=reason,
+        data={"group": str(group), "line": 2},
+    )
+    return _save(ticket, actor=actor, before=before, verb="escalate")
+
+
+@transaction.atomic
+def ticket_hand_back(
+    *,
+    actor: User | None,
+    ticket: Ticket,
+    version: int | None,
+    reason: str,
+    group: SupportGroup | None = None,
+) -> Ticket:
+    """Second line returns the ticket to the first line (with instructions, say)."""
+    ticket = _lock(ticket, version)
+    _require_worker(actor, ticket)
+    if ticket.line != 2:
+        raise ValidationFailed(_("Only a second-line ticket can be handed back."), field="line")
+    if not reason.strip():
+        raise ValidationFailed(_("Say why the ticket is handed back."), field="reason")
+    group = group or _first_line_group()
+    if group is None or group.line != 1:
+        raise ValidationFailed(_("Hand back to a first-line group."), field="group")
+    before = _snapshot(ticket, "line", "group", "assignee", "status")
+    at = timezone.now()
+    ticket.line, ticket.group, ticket.assignee, ticket.status = 1, group, None, Status.NEW
+    _switch_span(ticket, at=at, reason=LineSpan.Reason.HANDED_BACK, by=actor, note=reason)
+    _activity(
+        ticket,
+        actor=actor,
+        kind=TicketActivity.Kind.ESCALATION,
+        at=at,
+        public=False,
+        body=reason,
+        data={"group": str(group), "line": 1, "handed_back": True},
+    )
+    return _save(ticket, actor=actor, before=before, verb="hand_back")
+
+
+# Status --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ticket_set_status(
+    *, actor: User | None, ticket: Ticket, version: int | None, status: str
+) -> Ticket:
+    ticket = _lock(ticket, version)
+    _require_worker(actor, ticket)
+    if status not in MANUAL_TRANSITIONS.get(ticket.status, set()):
+        raise ValidationFailed(
+            _("A ticket that is “%(old)s” cannot be set to “%(new)s”.")
+            % {"old": Status(ticket.status).label, "new": Status(status).label},
+            field="status",
+        )
+    before = _snapshot(ticket, "status")
+    at = timezone.now()
+    ticket.status = status
+    _activity(
+        ticket,
+        actor=actor,
+        kind=TicketActivity.Kind.STATUS,
+        at=at,
+        public=True,
+        data={"from": before["status"], "to": status},
+    )
+    return _save(ticket, actor=actor, before=before, verb="status")
+
+
+@transaction.atomic
+def ticket_resolve(
+    *, actor: User | None, ticket: Ticket, version: int | None, resolution: str
+) -> Ticket:
+    ticket = _lock(ticket, version)
+    _require_worker(actor, ticket)
+    if not ticket.is_open or ticket.status == Status.PENDING_APPROVAL:
+        raise ValidationFailed(_("Only an open ticket can be resolved."), field="status")
+    if not resolution.strip():
+        raise ValidationFailed(_("Describe the resolution for the requester."), field="resolution")
+    before = _snapshot(ticket, "status", "resolution")
+    at = timezone.now()
+    ticket.status, ticket.resolution, ticket.resolved_at = Status.RESOLVED, resolution, at
+    ticket.resolved_in_first_line = ticket.escalated_at is None
+    ticket.first_response_at = ticket.first_response_at or at
+    _end_span(ticket, at)
+    _activity(
+        ticket,
+        actor=actor,
+        kind=TicketActivity.Kind.STATUS,
+        at=at,
+        public=True,
+        body=resolution,
+        data={"from": before["status"], "to": Status.RESOLVED},
+    )
+    return _save(ticket, actor=actor, before=before, verb="resolve")
+
+
+@transaction.atomic
+def ticket_reopen(
+    *, actor: User | None, ticket: Ticket, reason: str, rules: TicketRules = RULES
+) -> Ticket:
+    """The requester (or staff) reopens a resolved ticket within the reopen window."""
+    ticket = _lock(ticket, None)
+    if ticket.status != Status.RESOLVED:
+        raise ValidationFailed(_("Only a resolved ticket can be reopened."), field="status")
+    at = timezone.now()
+    if ticket.resolved_at and at - ticket.resolved_at > datetime.timedelta(days=rules.reopen_days):
+        raise ValidationFailed(
+            _("The ticket was resolved more than %(days)d days ago; report a new one instead.")
+            % {"days": rules.reopen_days},
+            field="status",
+        )
+    before = _snapshot(ticket, "status")
+    ticket.status = Status.IN_PROGRESS if ticket.assignee_id else Status.NEW
+    ticket.resolved_at, ticket.resolved_in_first_line = None, None
+    _switch_span(ticket, at=at, reason=LineSpan.Reason.ASSIGNED, by=actor, note=reason)
+    _activity(
+        ticket,
+        actor=actor,
+        kind=TicketActivity.Kind.STATUS,
+        at=at,
+        public=True,
+        body=reason,
+        data={"from": Status.RESOLVED, "to": ticket.status, "reopened": True},
+    )
+    return _save(ticket, actor=actor, before=before, verb="reopen")
+
+
+@transaction.atomic
+def ticket_close(*, actor: User | None, ticket: Ticket) -> Ticket:
+    ticket = _lock(ticket, None)
+    if ticket.status != Status.RESOLVED:
+        raise ValidationFailed(_("Only a resolved ticket can be closed."), field="status")
+    before = _snapshot(ticket, "status")
+    at = timezone.now()
+    ticket.status, ticket.closed_at = Status.CLOSED, at
+    _activity(
+        ticket,
+        actor=actor,
+        kind=TicketActivity.Kind.STATUS,
+        at=at,
+        public=True,
+        data={"from": Status.RESOLVED, "to": Status.CLOSED},
+    )
+    return _save(ticket, actor=actor, before=before, verb="close")
+
+
+def tickets_close_resolved(
+    *, now: datetime.datetime | None = None, rules: TicketRules = RULES
+) -> int:
+    """Close tickets resolved more than ``close_after_days`` ago. Returns how many."""
+    limit = (now or timezone.now()) - datetime.timedelta(days=rules.close_after_days)
+    closed = 0
+    for ticket in Ticket.objects.filter(status=Status.RESOLVED, resolved_at__lt=limit).only("pk"):
+        try:
+            ticket_close(actor=None, ticket=ticket)
+            closed += 1
+        except ValidationFailed:
+            continue  # reopened meanwhile
+    return closed
+
+
+@transaction.atomic
+def ticket_cancel(
+    *, actor: User | None, ticket: Ticket, version: int | None, reason: str
+) -> Ticket:
+    ticket = _lock(ticket, version)
+    is_requester = actor is not None and ticket.requester_id == actor.pk
+    if not (is_requester or actor is None or _is_staff_on(actor, ticket)):
+        raise ValidationFailed(_("Only the service desk can do this."), code="forbidden")
+    if not ticket.is_open:
+        raise ValidationFailed(_("The ticket is already finished."), field="status")
+    before = _snapshot(ticket, "status")
+    at = timezone.now()
+    ticket.status, ticket.closed_at = Status.CANCELLED, at
+    _end_span(ticket, at)
+    _activity(
+        ticket,
+        actor=actor,
+        kind=TicketActivity.Kind.STATUS,
+        at=at,
+        public=True,
+        body=reason,
+        data={"from": before["status"], "to": Status.CANCELLED},
+    )
+    return _save(ticket, actor=actor, before=before, verb="cancel")
+
+
+# Conversation --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ticket_reply(
+    *,
+    actor: User | None,
+    ticket: Ticket,
+    body: str,
+    channel: str = "portal",
+    rules: TicketRules = RULES,
+) -> TicketActivity:
+    """A public message on the ticket, from staff or from the requester."""
+    if not body.strip():
+        raise ValidationFailed(_("Write a message."), field="body")
+    ticket = _lock(ticket, None)
+    at = timezone.now()
+    before = _snapshot(ticket, "status", "first_response_at")
+    staff = _is_staff_on(actor, ticket)
+    if staff:
+        ticket.first_response_at = ticket.first_response_at or at
+    elif ticket.status == Status.WAITING_REQUESTER:
+        ticket.status = Status.IN_PROGRESS if ticket.assignee_id else Status.NEW
+    activity = _activity(
+        ticket,
+        actor=actor,
+        kind=TicketActivity.Kind.REPLY,
+        at=at,
+        public=True,
+        body=body,
+        channel=channel,
+    )
+    if not staff and ticket.status == Status.RESOLVED:
+        # A reply to a resolved ticket means it is not solved after all (within the window).
+        ticket.save()
+        ticket_reopen(actor=actor, ticket=ticket, reason=body, rules=rules)
+        return activity
+    if not ticket.is_open:
+        raise ValidationFailed(_("The ticket is closed; report a new one instead."), field="body")
+    _save(ticket, actor=actor, before=before, verb="reply")
+    return activity
+
+
+@transaction.atomic
+def ticket_add_note(*, actor: User | None, ticket: Ticket, body: str) -> TicketActivity:
+    """An internal note: never shown to the requester, in the portal, in mail or in the API."""
+    if not body.strip():
+        raise ValidationFailed(_("Write a note."), field="body")
+    ticket = _lock(ticket, None)
+    _require_worker(actor, ticket)
+    activity = _activity(
+        ticket,
+        actor=actor,
+        kind=TicketActivity.Kind.NOTE,
+        at=timezone.now(),
+        public=False,
+        body=body,
+    )
+    audit_record(
+        actor=actor,
+        action="update",
+        obj=ticket,
+        verb="note",
+        changes={"note": [None, f"#{activity.pk}"]},
+    )
+    return activity
+
+
+@transaction.atomic
+def ticket_update(
+    *, actor: User | None, ticket: Ticket, version: int | None, **changes: Any
+) -> Ticket:
+    """Change the ticket's descriptive fields; priority follows impact and urgency."""
+    allowed = {"title", "description", "kind", "service", "category", "impact", "urgency"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationFailed(_("This field cannot be changed here."), field=sorted(unknown)[0])
+    ticket = _lock(ticket, version)
+    _require_worker(actor, ticket)
+    before = _snapshot(ticket, *changes, "priority")
+    for field, value in changes.items():
+        setattr(ticket, field, value)
+    if "title" in changes and not str(ticket.title).strip():
+        raise ValidationFailed(_("Give the ticket a short title."), field="title")
+    ticket.priority = priority_for(ticket.impact, ticket.urgency)
+    after = _snapshot(ticket, *changes, "priority")
+    delta = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    if not delta:
+        return ticket
+    _activity(
+        ticket,
+        actor=actor,
+        kind=TicketActivity.Kind.CHANGE,
+        at=timezone.now(),
+        public=False,
+        data={"changes": delta},
+    )
+    return _save(ticket, actor=actor, before=before, verb="update")
+
+
+# Relations -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ticket_link(*, actor: User | None, source: Ticket, target: Ticket, kind: str) -> TicketLink:
+    if source.pk == target.pk:
+        raise ValidationFailed(_("A ticket cannot be linked to itself."), field="target")
+    _require_worker(actor, source)
+    link, created = TicketLink.objects.get_or_create(source=source, target=target, kind=kind)
+    if created:
+        _activity(
+            source,
+            actor=actor,
+            kind=TicketActivity.Kind.CHANGE,
+            at=timezone.now(),
+            public=False,
+            data={"link": kind, "target": target.reference},
+        )
+        audit_record(
+            actor=actor,
+            action="update",
+            obj=source,
+            verb="link",
+            changes={"link": [None, f"{kind} {target.reference}"]},
+        )
+    return link
+
+
+@transaction.atomic
+def ticket_merge(*, actor: User | None, source: Ticket, target: Ticket) -> Ticket:
+    """Fold a duplicate into ``target``: its requester watches the target, it is cancelled."""
+    if source.pk == target.pk:
+        raise ValidationFailed(_("A ticket cannot be merged into itself."), field="target")
+    locked = {
+        t.pk: t
+        for t in Ticket.objects.select_for_update()
+        .filter(pk__in=[source.pk, target.pk])
+        .order_by("pk")
+    }
+    source, target = locked[source.pk], locked[target.pk]
+    _require_worker(actor, source)
+    if not target.is_open:
+        raise ValidationFailed(_("Merge into an open ticket."), field="target")
+    if source.merged_into_id:
+        raise ValidationFailed(_("The ticket is already merged."), field="source")
+    at = timezone.now()
+    before = _snapshot(source, "status", "merged_into")
+    source.status, source.merged_into, source.closed_at = Status.CANCELLED, target, at
+    _end_span(source, at)
+    if source.requester_id and source.requester_id != target.requester_id:
+        target.watchers.add(source.requester_id)
+    _activity(
+        source,
+        actor=actor,
+        kind=TicketActivity.Kind.SYSTEM,
+        at=at,
+        public=True,
+        data={"event": "merged_into", "target": target.reference},
+    )
+    _activity(
+        target,
+        actor=actor,
+        kind=TicketActivity.Kind.SYSTEM,
+        at=at,
+        public=False,
+        data={"event": "merged_from", "source": source.reference},
+    )
+    TicketLink.objects.get_or_create(source=source, target=target, kind=TicketLink.Kind.DUPLICATE)
+    return _save(source, actor=actor, before=before, verb="merge")
+
+
+# Satisfaction --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ticket_rate(*, ticket: Ticket, score: int, comment: str = "") -> SatisfactionRating:
+    """Record the requester's rating (the signed link is checked by the caller)."""
+    if not 1 <= int(score) <= 5:
+        raise ValidationFailed(_("Give a rating from 1 to 5."), field="score")
+    ticket = _lock(ticket, None)
+    if ticket.status not in (Status.RESOLVED, Status.CLOSED):
+        raise ValidationFailed(_("Only a resolved ticket can be rated."), field="score")
+    if SatisfactionRating.objects.filter(ticket=ticket).exists():
+        raise ValidationFailed(
+            _("This ticket has already been rated. Thank you!"), field="score", code="already_rated"
+        )
+    at = timezone.now()
+    rating = SatisfactionRating.objects.create(
+        ticket=ticket, score=int(score), comment=comment.strip(), rated_at=at
+    )
+    _activity(
+        ticket,
+        actor=ticket.requester,
+        kind=TicketActivity.Kind.RATING,
+        at=at,
+        public=True,
+        body=comment.strip(),
+        data={"score": int(score)},
+    )
+    audit_record(
+        actor=ticket.requester,
+        action="update",
+        obj=ticket,
+        verb="rate",
+        changes={"rating": [None, int(score)]},
+    )
+    return rating
