@@ -12,3 +12,6 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # Never let a test touch the developer's own embedded database.
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     DATABASES["default"]["NAME"] = str(VAR_DIR / "test.sqlite3")  # noqa: F405
+
+# The demo's year of ticket history takes ~20 s to build; tests that need it build a short one.
+DEMO_HISTORY = False

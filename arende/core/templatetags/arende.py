@@ -15,6 +15,11 @@ def audit_field_label(event, field: str) -> str:
     if model is None:
         return field
     try:
-        return str(model._meta.get_field(field).verbose_name)
+        model_field = model._meta.get_field(field)
     except FieldDoesNotExist:
         return field
+    # A reverse relation (a ticket's "rating") has no verbose name of its own: use the model's.
+    label = getattr(model_field, "verbose_name", None)
+    if label is None and model_field.related_model is not None:
+        label = model_field.related_model._meta.verbose_name
+    return str(label or field)
