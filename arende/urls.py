@@ -5,12 +5,17 @@ from rest_framework.routers import DefaultRouter
 
 from arende.core import api as core_api
 from arende.core import views as core_views
+from arende.servicedesk import api as servicedesk_api
 
 router = DefaultRouter()
 router.register("organisations", core_api.OrganisationViewSet, basename="organisation")
 router.register("departments", core_api.DepartmentViewSet, basename="department")
 router.register("users", core_api.UserViewSet, basename="user")
 router.register("audit-events", core_api.AuditEventViewSet, basename="auditevent")
+router.register("tickets", servicedesk_api.TicketViewSet, basename="ticket")
+router.register("support-groups", servicedesk_api.SupportGroupViewSet, basename="supportgroup")
+router.register("services", servicedesk_api.ServiceViewSet, basename="service")
+router.register("categories", servicedesk_api.CategoryViewSet, basename="category")
 
 urlpatterns = [
     path("", include("arende.core.urls")),

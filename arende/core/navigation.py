@@ -25,6 +25,14 @@ def _perm(perm: str) -> Callable[[Any], bool]:
 
 NAVIGATION: list[NavItem] = [
     NavItem(_("Home"), "core:home", lambda user: True),
+    NavItem(_("Service desk"), "servicedesk:queue", _perm("servicedesk.view_ticket")),
+    NavItem(_("My tickets"), "servicedesk:portal_home", lambda user: True),
+    NavItem(_("Log a call"), "servicedesk:phone_intake", _perm("servicedesk.add_ticket")),
+    NavItem(
+        _("Dashboard"),
+        "servicedesk:dashboard",
+        _perm("servicedesk.view_servicedesk_dashboard"),
+    ),
     NavItem(_("People"), "core:user_list", _perm("core.view_user")),
     NavItem(_("Organisations"), "core:organisation_list", _perm("core.view_organisation")),
     NavItem(_("Audit log"), "core:audit_list", _perm("core.view_auditevent")),

@@ -10,7 +10,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from arende.core import services
-from arende.core.demo import world
+from arende.core.demo import history, world
 from arende.core.models import Department, Organisation, Role, User
 from arende.people.models import Employment
 from arende.people.services import employment_create
@@ -224,6 +224,7 @@ def seed_demo(*, password: str) -> SeedResult:
         )
         for member in members:
             support_group_add_member(actor=None, group=group, user=staff[member])
+    history.seed_demo_history()
     return result
 
 

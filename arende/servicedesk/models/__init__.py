@@ -8,6 +8,7 @@ from arende.servicedesk.models.catalogue import (
     Urgency,
 )
 from arende.servicedesk.models.groups import SupportGroup
+from arende.servicedesk.models.saved_views import SavedView
 from arende.servicedesk.models.tickets import (
     Attachment,
     BacklogSnapshot,
@@ -29,6 +30,7 @@ __all__ = [
     "PriorityRule",
     "RequestType",
     "SatisfactionRating",
+    "SavedView",
     "Service",
     "SupportGroup",
     "Ticket",

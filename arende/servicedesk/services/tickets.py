@@ -787,3 +787,186 @@ def ticket_rate(*, ticket: Ticket, score: int, comment: str = "") -> Satisfactio
         changes={"rating": [None, int(score)]},
     )
     return rating
+
+
+# Attachments and approval (portal) -----------------------------------------------------------
+
+
+@transaction.atomic
+def ticket_add_attachment(
+    *, actor: User | None, ticket: Ticket, uploaded_file: Any, is_public: bool = True
+):
+    """Attach a file (at most 10 MB; images, PDF, office documents, text) to the ticket.
+
+    The requester (and whoever may see the ticket) may attach files the requester sees; only
+    the service desk may attach internal ones. Returns the ``Attachment``.
+    """
+    from arende.servicedesk.attachments import check_upload
+    from arende.servicedesk.models import Attachment
+
+    filename, content_type = check_upload(uploaded_file)
+    ticket = _lock(ticket, None)
+    may_attach = (
+        actor is None
+        or _is_staff_on(actor, ticket)
+        or (is_public and Ticket.objects.visible_to(actor).filter(pk=ticket.pk).exists())
+    )
+    if not may_attach:
+        raise ValidationFailed(_("Only the service desk can do this."), code="forbidden")
+    if ticket.status in (Status.CLOSED, Status.CANCELLED):
+        raise ValidationFailed(
+            _("The ticket is closed; report a new one instead."), field="attachments"
+        )
+    at = timezone.now()
+    size = int(uploaded_file.size)
+    activity = _activity(
+        ticket,
+        actor=actor,
+        kind=TicketActivity.Kind.SYSTEM,
+        at=at,
+        public=is_public,
+        data={"event": "attachment", "filename": filename, "size": size},
+    )
+    attachment = Attachment(
+        ticket=ticket,
+        activity=activity,
+        filename=filename,
+        content_type=content_type,
+        size=size,
+        is_public=is_public,
+        uploaded_by=actor if actor and actor.is_authenticated else None,
+    )
+    uploaded_file.seek(0)
+    attachment.file.save(filename, uploaded_file, save=False)
+    attachment.save()
+    audit_record(
+        actor=actor,
+        action="update",
+        obj=ticket,
+        verb="attach",
+        changes={"attachment": [None, filename], "size": [None, size]},
+    )
+    return attachment
+
+
+@transaction.atomic
+def ticket_approve(*, actor: User, ticket: Ticket, comment: str = "") -> Ticket:
+    """The approver lets a request that needs approval through: it becomes a new ticket."""
+    from arende.servicedesk.approvals import can_approve
+
+    ticket = _lock(ticket, None)
+    if ticket.status != Status.PENDING_APPROVAL:
+        raise ValidationFailed(_("The request is not awaiting approval."), field="status")
+    if not can_approve(actor, ticket):
+        raise ValidationFailed(_("You cannot approve this request."), code="forbidden")
+    before = _snapshot(ticket, "status")
+    ticket.status = Status.ASSIGNED if ticket.assignee_id else Status.NEW
+    _activity(
+        ticket,
+        actor=actor,
+        kind=TicketActivity.Kind.STATUS,
+        at=timezone.now(),
+        public=True,
+        body=comment.strip(),
+        data={"from": Status.PENDING_APPROVAL, "to": ticket.status, "approved": True},
+    )
+    return _save(ticket, actor=actor, before=before, verb="approve")
+
+
+@transaction.atomic
+def ticket_reject(*, actor: User, ticket: Ticket, reason: str) -> Ticket:
+    """The approver turns a request down, saying why: the ticket is cancelled."""
+    from arende.servicedesk.approvals import can_approve
+
+    if not reason.strip():
+        raise ValidationFailed(_("Say why the request is turned down."), field="reason")
+    ticket = _lock(ticket, None)
+    if ticket.status != Status.PENDING_APPROVAL:
+        raise ValidationFailed(_("The request is not awaiting approval."), field="status")
+    if not can_approve(actor, ticket):
+        raise ValidationFailed(_("You cannot approve this request."), code="forbidden")
+    before = _snapshot(ticket, "status")
+    at = timezone.now()
+    ticket.status, ticket.closed_at = Status.CANCELLED, at
+    _end_span(ticket, at)
+    _activity(
+        ticket,
+        actor=actor,
+        kind=TicketActivity.Kind.STATUS,
+        at=at,
+        public=True,
+        body=reason.strip(),
+        data={"from": Status.PENDING_APPROVAL, "to": Status.CANCELLED, "rejected": True},
+    )
+    return _save(ticket, actor=actor, before=before, verb="reject")
+
+
+# Agent workspace: bulk actions and version checks ---------------------------------------------
+
+
+def ticket_lock_at_version(*, ticket: Ticket, version: int) -> Ticket:
+    """Lock the ticket for the caller's transaction; StaleEdit if it is no longer at ``version``.
+
+    For callers that hold a version when the service they call next takes none (reopen,
+    merge): call both inside one ``transaction.atomic`` block.
+    """
+    return _lock(ticket, version)
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    """What a bulk action did: the tickets changed, and the ones refused with the reason."""
+
+    changed: list[Ticket]
+    refused: list[tuple[Ticket, str]]
+
+
+def _bulk(items: list[tuple[Ticket, int | None]], apply: Any) -> BulkResult:
+    changed: list[Ticket] = []
+    refused: list[tuple[Ticket, str]] = []
+    with transaction.atomic():
+        for ticket, version in items:
+            try:
+                with transaction.atomic():  # a refusal undoes that ticket only
+                    changed.append(apply(ticket, version))
+            except StaleEdit:
+                refused.append(
+                    (
+                        ticket,
+                        _(
+                            "Changed by someone else after the list was loaded; nothing was "
+                            "saved. Open the ticket to see what changed."
+                        ),
+                    )
+                )
+            except ValidationFailed as error:
+                refused.append((ticket, str(error.message)))
+    return BulkResult(changed=changed, refused=refused)
+
+
+def tickets_bulk_assign(
+    *,
+    actor: User | None,
+    items: list[tuple[Ticket, int | None]],
+    group: SupportGroup | None = None,
+    assignee: User | None = None,
+) -> BulkResult:
+    """``ticket_assign`` on each ``(ticket, version)`` in one transaction; refusals reported."""
+    return _bulk(
+        items,
+        lambda ticket, version: ticket_assign(
+            actor=actor, ticket=ticket, version=version, group=group, assignee=assignee
+        ),
+    )
+
+
+def tickets_bulk_set_status(
+    *, actor: User | None, items: list[tuple[Ticket, int | None]], status: str
+) -> BulkResult:
+    """``ticket_set_status`` on each ``(ticket, version)`` in one transaction."""
+    return _bulk(
+        items,
+        lambda ticket, version: ticket_set_status(
+            actor=actor, ticket=ticket, version=version, status=status
+        ),
+    )

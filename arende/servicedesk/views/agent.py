@@ -1,1 +1,501 @@
-"""Service desk pages: agent."""
+"""The agent workspace: queues, bulk actions, saved views, and the ticket page with its actions.
+
+Every read goes through ``selectors.desk_tickets`` (``Ticket.objects.visible_to`` narrowed to
+the organisations where the user holds ``servicedesk.view_ticket``): a ticket of another
+municipality, or any ticket for a requester, answers 404 like a missing one. Every write goes
+through the services. Forms work without JavaScript (post, redirect, get); with HTMX the ticket
+page swaps itself in place and keeps proper status codes (400 invalid, 409 stale).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from arende.core.errors import StaleEdit, ValidationFailed
+from arende.servicedesk import selectors
+from arende.servicedesk.filters import TicketFilter
+from arende.servicedesk.forms import (
+    ACTION_FORMS,
+    BulkForm,
+    EditForm,
+    SavedViewForm,
+    TicketActionForm,
+    apply_domain_error,
+)
+from arende.servicedesk.models import SupportGroup, Ticket
+from arende.servicedesk.services import tickets as ticket_services
+from arende.servicedesk.services.saved_views import saved_view_delete, saved_view_save
+
+PAGE_SIZE = 50
+REFERENCE = re.compile(r"\d{4}-\d{6,}")
+BULK_RESULT = "servicedesk_bulk_result"
+
+Status = Ticket.Status
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _require_desk(request: HttpRequest) -> None:
+    if not request.user.has_perm(selectors.VIEW_PERM):
+        raise PermissionDenied
+
+
+def _clean_query(params: QueryDict | dict[str, Any], *, drop: tuple[str, ...] = ()) -> str:
+    """The query string without empty values (and without ``drop``), in a stable order."""
+    clean = QueryDict(mutable=True)
+    source = params if isinstance(params, QueryDict) else QueryDict(mutable=True)
+    if not isinstance(params, QueryDict):
+        for key, value in params.items():
+            source[key] = value
+    for key in sorted(source):
+        if key in drop or key == "csrfmiddlewaretoken":
+            continue
+        values = [value for value in source.getlist(key) if value.strip()]
+        if values:
+            clean.setlist(key, values)
+    return clean.urlencode()
+
+
+def _queue_url(query: str = "") -> str:
+    url = reverse("servicedesk:queue")
+    query = _clean_query(QueryDict(query or ""))
+    return f"{url}?{query}" if query else url
+
+
+# Queues ----------------------------------------------------------------------------------------
+
+
+def _sort_columns(request: HttpRequest, current: str) -> list[dict[str, Any]]:
+    labels = {
+        "reference": _("Reference"),
+        "created": _("Created"),
+        "priority": _("Priority"),
+        "status": _("Status"),
+        "updated": _("Updated"),
+    }
+    descending_first = {"created", "updated"}
+    active = current.lstrip("-")
+    columns = {}
+    for key, label in labels.items():
+        if key == active:
+            direction = "descending" if current.startswith("-") else "ascending"
+            next_sort = key if direction == "descending" else f"-{key}"
+        else:
+            direction = None
+            next_sort = f"-{key}" if key in descending_first else key
+        params = request.GET.copy()
+        params["sort"] = next_sort
+        columns[key] = {
+            "label": label,
+            "url": "?" + _clean_query(params, drop=("page",)),
+            "aria_sort": direction,
+        }
+    return columns
+
+
+def _search(tickets, text: str):
+    # The search module belongs to another part (PostgreSQL tsvector / SQLite FTS5).
+    from arende.servicedesk.search import search_tickets
+
+    return search_tickets(tickets, text)
+
+
+@login_required
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    """One queue of tickets with filters, search, sort, pagination and bulk actions."""
+    _require_desk(request)
+    user = request.user
+    if any(not value.strip() for _key, values in request.GET.lists() for value in values):
+        # A submitted filter form sends every empty field; keep the address short and
+        # shareable (and the saved views clean).
+        return redirect(_queue_url(request.GET.urlencode()))
+    current_queue = selectors.queue_named(request.GET.get("queue"))
+    text = request.GET.get("q", "").strip()
+    if REFERENCE.fullmatch(text):
+        found = selectors.desk_tickets(user).filter(reference=text).values_list("reference")
+        if found:
+            return redirect("servicedesk:ticket", reference=found[0][0])
+
+    tickets = selectors.queue_tickets(user, current_queue.key)
+    filterset = TicketFilter(request.GET or None, queryset=tickets, request=request)
+    if filterset.is_bound and filterset.is_valid():
+        tickets = filterset.qs
+    if text:
+        tickets = _search(tickets, text).select_related(*selectors.LIST_RELATED)
+    requested_sort = request.GET.get("sort", "")
+    if text and not requested_sort:
+        sort = ""  # keep the search's own order (best match first)
+    else:
+        tickets, sort = selectors.sort_tickets(tickets, requested_sort)
+    page_obj = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
+
+    query = _clean_query(request.GET, drop=("page",))
+    active_filters = sum(
+        1 for name in filterset.filters if request.GET.get(name, "").strip() and name != "q"
+    )
+    saved_views = list(selectors.saved_views_of(user))
+    counts = selectors.queue_counts(user)
+    return render(
+        request,
+        "servicedesk/agent/queue.html",
+        {
+            "queues": [(item, counts[item.key]) for item in selectors.QUEUES],
+            "queue": current_queue,
+            "filter": filterset,
+            "active_filters": active_filters,
+            "text": text,
+            "sort": sort,
+            "columns": _sort_columns(request, sort or "none"),
+            "page_obj": page_obj,
+            "query": query,
+            "saved_views": saved_views,
+            "current_view": next((v for v in saved_views if v.query == query), None),
+            "view_form": SavedViewForm(initial={"query": query}),
+            "bulk_form": BulkForm(initial={"query": _clean_query(request.GET)}),
+            "can_work": user.has_perm(selectors.WORK_PERM),
+            "bulk_result": request.session.pop(BULK_RESULT, None),
+        },
+    )
+
+
+@login_required
+@require_POST
+def bulk(request: HttpRequest) -> HttpResponse:
+    """Assign or set the status of the selected tickets; report what was refused and why."""
+    _require_desk(request)
+    if not request.user.has_perm(selectors.WORK_PERM):
+        raise PermissionDenied
+    form = BulkForm(request.POST)
+    back = _queue_url(request.POST.get("query", ""))
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(back)
+    rows = dict(form.cleaned_data["tickets"])
+    found = {
+        ticket.pk: ticket
+        for ticket in selectors.desk_tickets(request.user).filter(pk__in=list(rows))
+    }
+    items = [(found[pk], version) for pk, version in rows.items() if pk in found]
+    missing = len(rows) - len(items)
+    if form.cleaned_data["action"] == BulkForm.ASSIGN:
+        result = ticket_services.tickets_bulk_assign(
+            actor=request.user,
+            items=items,
+            group=form.cleaned_data["group"],
+            assignee=form.cleaned_data["assignee"],
+        )
+    else:
+        result = ticket_services.tickets_bulk_set_status(
+            actor=request.user, items=items, status=form.cleaned_data["status"]
+        )
+    # Shown once on the queue page: how many changed, and each refusal with its reason.
+    request.session[BULK_RESULT] = {
+        "changed": len(result.changed),
+        "refused": [
+            {"reference": ticket.reference, "reason": reason} for ticket, reason in result.refused
+        ],
+        "missing": missing,
+    }
+    return redirect(back)
+
+
+@login_required
+@require_POST
+def saved_view_create(request: HttpRequest) -> HttpResponse:
+    _require_desk(request)
+    form = SavedViewForm(request.POST)
+    query = _clean_query(QueryDict(request.POST.get("query", "")), drop=("page",))
+    if form.is_valid():
+        try:
+            view = saved_view_save(user=request.user, name=form.cleaned_data["name"], query=query)
+        except ValidationFailed as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("View “%(name)s” saved.") % {"name": view.name})
+    else:
+        messages.error(request, _("Give the view a name."))
+    return redirect(_queue_url(query))
+
+
+@login_required
+@require_POST
+def saved_view_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_desk(request)
+    try:
+        saved_view_delete(user=request.user, view_id=pk)
+    except ValidationFailed as error:
+        raise Http404(error.message) from None
+    messages.success(request, _("View deleted."))
+    return redirect(_queue_url(request.POST.get("query", "")))
+
+
+# The ticket page -------------------------------------------------------------------------------
+
+
+def _available_actions(ticket: Ticket, user: Any) -> list[str]:
+    """The actions that make sense for the ticket now, in the order the page lists them."""
+    if not selectors.can_work(user, ticket):
+        return []
+    is_open = ticket.is_open
+    working = is_open and ticket.status != Status.PENDING_APPROVAL
+    candidates = {
+        "reply": is_open,
+        "note": True,
+        "take": working and ticket.assignee_id != user.pk,
+        "assign": is_open,
+        "escalate": is_open and ticket.line == 1,
+        "hand_back": is_open and ticket.line == 2,
+        "status": bool(ticket_services.MANUAL_TRANSITIONS.get(ticket.status)),
+        "resolve": working,
+        "reopen": ticket.status == Status.RESOLVED,
+        "cancel": is_open,
+        "edit": True,
+        "link": True,
+        "merge": is_open and not ticket.merged_into_id,
+    }
+    return [action for action in ACTION_FORMS if candidates.get(action)]
+
+
+def _panel_texts() -> dict[str, tuple[str, str]]:
+    """Heading and button of each action panel on the ticket page."""
+    return {
+        "assign": (_("Assign"), _("Assign")),
+        "escalate": (_("Escalate to second line"), _("Escalate")),
+        "hand_back": (_("Hand back to first line"), _("Hand back")),
+        "status": (_("Set status"), _("Set status")),
+        "resolve": (_("Resolve"), _("Resolve")),
+        "reopen": (_("Reopen"), _("Reopen")),
+        "cancel": (_("Cancel the ticket"), _("Cancel the ticket")),
+        "edit": (_("Edit details"), _("Save details")),
+        "link": (_("Link to another ticket"), _("Link")),
+        "merge": (_("Merge into another ticket"), _("Merge")),
+    }
+
+
+def _render_ticket(
+    request: HttpRequest,
+    ticket: Ticket,
+    *,
+    bound: TicketActionForm | None = None,
+    stale: StaleEdit | None = None,
+    notice: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    user = request.user
+    actions = _available_actions(ticket, user)
+    action_forms = {action: ACTION_FORMS[action](ticket=ticket, user=user) for action in actions}
+    if bound is not None:
+        action_forms[bound.action] = bound
+    panels = [
+        {"action": action, "form": action_forms[action], "title": title, "button": button}
+        for action, (title, button) in _panel_texts().items()
+        if action in action_forms
+    ]
+    return render(
+        request,
+        "servicedesk/agent/ticket.html",
+        {
+            "ticket": ticket,
+            "timeline": selectors.timeline(ticket, user),
+            "relations": selectors.relations(ticket, user),
+            "forms": action_forms,
+            "panels": panels,
+            "request_details": selectors.request_details(ticket),
+            "open_action": bound.action if bound is not None else "",
+            "stale_changes": selectors.describe_changes(stale.changed) if stale else None,
+            "stale_message": stale.message if stale else "",
+            "notice": notice,
+            "can_work": bool(actions),
+        },
+        status=status,
+    )
+
+
+def _ticket_or_404(request: HttpRequest, reference: str) -> Ticket:
+    return get_object_or_404(selectors.ticket_for_page(request.user), reference=reference)
+
+
+@login_required
+@require_GET
+def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    return _render_ticket(request, _ticket_or_404(request, reference))
+
+
+@login_required
+@require_GET
+def ticket_attachment(request: HttpRequest, reference: str, pk: int) -> FileResponse:
+    """Download a file of the ticket; internal files need ``view_internal_note``."""
+    ticket = _ticket_or_404(request, reference)
+    attachments = ticket.attachments.all()
+    if not request.user.has_perm(selectors.NOTE_PERM, ticket):
+        attachments = attachments.filter(is_public=True)
+    attachment = get_object_or_404(attachments, pk=pk)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type=attachment.content_type,
+    )
+
+
+def _other_ticket(request: HttpRequest, reference: str) -> Ticket:
+    other = selectors.desk_tickets(request.user).filter(reference=reference.strip()).first()
+    if other is None:
+        raise ValidationFailed(_("No ticket has that reference."), field="reference")
+    return other
+
+
+def _take(request: HttpRequest, ticket: Ticket, form: TicketActionForm) -> str:
+    """Assign to oneself, in the ticket's group if one belongs to it, else in one's own group."""
+    user = request.user
+    groups = list(SupportGroup.objects.filter(members=user, line=ticket.line, is_active=True))
+    group = next((g for g in groups if g.pk == ticket.group_id), groups[0] if groups else None)
+    if group is None:
+        raise ValidationFailed(_("You are not a member of any group in this support line."))
+    ticket_services.ticket_assign(
+        actor=user, ticket=ticket, version=form.cleaned_data["version"], group=group, assignee=user
+    )
+    return _("You took the ticket.")
+
+
+def _reopen(request: HttpRequest, ticket: Ticket, form: TicketActionForm) -> str:
+    with transaction.atomic():
+        ticket_services.ticket_lock_at_version(ticket=ticket, version=form.cleaned_data["version"])
+        ticket_services.ticket_reopen(
+            actor=request.user, ticket=ticket, reason=form.cleaned_data["reason"]
+        )
+    return _("The ticket was reopened.")
+
+
+def _merge(request: HttpRequest, ticket: Ticket, form: TicketActionForm) -> str:
+    target = _other_ticket(request, form.cleaned_data["reference"])
+    with transaction.atomic():
+        ticket_services.ticket_lock_at_version(ticket=ticket, version=form.cleaned_data["version"])
+        ticket_services.ticket_merge(actor=request.user, source=ticket, target=target)
+    return _("Merged into %(reference)s.") % {"reference": target.reference}
+
+
+def _link(request: HttpRequest, ticket: Ticket, form: TicketActionForm) -> str:
+    target = _other_ticket(request, form.cleaned_data["reference"])
+    ticket_services.ticket_link(
+        actor=request.user, source=ticket, target=target, kind=form.cleaned_data["kind"]
+    )
+    return _("Linked with %(reference)s.") % {"reference": target.reference}
+
+
+def _edit(request: HttpRequest, ticket: Ticket, form: TicketActionForm) -> str:
+    assert isinstance(form, EditForm)
+    changes = form.changes()
+    updated = ticket_services.ticket_update(
+        actor=request.user, ticket=ticket, version=form.cleaned_data["version"], **changes
+    )
+    return _("Saved.") if updated.version != ticket.version else _("Nothing was changed.")
+
+
+def _run(service: Callable[..., Any], notice: str, **fields: str) -> Callable[..., str]:
+    """An action that calls ``service`` with the ticket, its version and form fields."""
+
+    def run(request: HttpRequest, ticket: Ticket, form: TicketActionForm) -> str:
+        data = form.cleaned_data
+        service(
+            actor=request.user,
+            ticket=ticket,
+            version=data["version"],
+            **{argument: data[name] for argument, name in fields.items()},
+        )
+        return str(notice)
+
+    return run
+
+
+def _append(service: Callable[..., Any], notice: str) -> Callable[..., str]:
+    """Replies and notes add to the timeline and overwrite nothing: no version check."""
+
+    def run(request: HttpRequest, ticket: Ticket, form: TicketActionForm) -> str:
+        service(actor=request.user, ticket=ticket, body=form.cleaned_data["body"])
+        return str(notice)
+
+    return run
+
+
+def _runners() -> dict[str, Callable[[HttpRequest, Ticket, TicketActionForm], str]]:
+    s = ticket_services
+    return {
+        "reply": _append(s.ticket_reply, _("Your reply was sent.")),
+        "note": _append(s.ticket_add_note, _("The internal note was added.")),
+        "take": _take,
+        "assign": _run(
+            s.ticket_assign, _("The ticket was assigned."), group="group", assignee="assignee"
+        ),
+        "escalate": _run(
+            s.ticket_escalate,
+            _("The ticket was escalated to the second line."),
+            group="group",
+            assignee="assignee",
+            reason="reason",
+        ),
+        "hand_back": _run(
+            s.ticket_hand_back,
+            _("The ticket was handed back to the first line."),
+            group="group",
+            reason="reason",
+        ),
+        "status": _run(s.ticket_set_status, _("The status was changed."), status="status"),
+        "resolve": _run(s.ticket_resolve, _("The ticket was resolved."), resolution="resolution"),
+        "reopen": _reopen,
+        "cancel": _run(s.ticket_cancel, _("The ticket was cancelled."), reason="reason"),
+        "edit": _edit,
+        "link": _link,
+        "merge": _merge,
+    }
+
+
+@login_required
+@require_POST
+def ticket_action(request: HttpRequest, reference: str, action: str) -> HttpResponse:
+    """Run one action of the ticket page. Invalid: 400; stale: 409 with what changed."""
+    ticket = _ticket_or_404(request, reference)
+    form_class = ACTION_FORMS.get(action)
+    if form_class is None:
+        raise Http404
+    if not selectors.can_work(request.user, ticket):
+        raise PermissionDenied
+    form = form_class(request.POST, ticket=ticket, user=request.user)
+    if not form.is_valid():
+        return _render_ticket(request, ticket, bound=form, status=400)
+    try:
+        notice = _runners()[action](request, ticket, form)
+    except StaleEdit as error:
+        current = _ticket_or_404(request, reference)
+        return _render_ticket(
+            request, current, bound=form.rebased(current), stale=error, status=409
+        )
+    except ValidationFailed as error:
+        apply_domain_error(form, error)
+        return _render_ticket(request, _ticket_or_404(request, reference), bound=form, status=400)
+    if _is_htmx(request):
+        return _render_ticket(request, _ticket_or_404(request, reference), notice=notice)
+    messages.success(request, notice)
+    return redirect("servicedesk:ticket", reference=ticket.reference)

@@ -1,0 +1,476 @@
+"""Serializers of the service desk API: the two views of a ticket, the actions' bodies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema_field
+from rest_framework import serializers
+
+from arende.core.models import Department, Organisation, User
+from arende.servicedesk.models import (
+    Attachment,
+    Category,
+    Impact,
+    LineSpan,
+    RequestType,
+    Service,
+    SupportGroup,
+    Ticket,
+    TicketActivity,
+    TicketLink,
+    Urgency,
+)
+
+WORK = "servicedesk.work_ticket"
+INTERNAL = "servicedesk.view_internal_note"
+
+
+def sees_internal(user: User, ticket: Ticket) -> bool:
+    """May ``user`` read internal notes and internal fields of ``ticket``?"""
+    return user.has_perm(INTERNAL, ticket)
+
+
+def can_work(user: User, ticket: Ticket) -> bool:
+    return user.has_perm(WORK, ticket)
+
+
+def is_own(user: User, ticket: Ticket) -> bool:
+    return ticket.requester_id is not None and ticket.requester_id == user.pk
+
+
+# Errors, as the exception handler in arende.core.api_errors writes them -----------------------
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField(required=False)
+
+
+class StaleEditSerializer(ErrorSerializer):
+    current_version = serializers.IntegerField()
+    changed = serializers.DictField(
+        child=serializers.ListField(),
+        help_text="Each field changed meanwhile: [value you saw, value now].",
+    )
+
+
+ERRORS = {
+    400: OpenApiResponse(
+        description="Invalid input; the body names the field (e.g. {'reason': [...]})."
+    ),
+    403: OpenApiResponse(ErrorSerializer, description="You may not do this to the ticket."),
+    404: OpenApiResponse(ErrorSerializer, description="No such ticket (or not visible to you)."),
+}
+VERSIONED_ERRORS = {
+    **ERRORS,
+    409: OpenApiResponse(
+        StaleEditSerializer,
+        description="The ticket changed after the version you sent; nothing was saved.",
+    ),
+}
+
+
+# Reading tickets -------------------------------------------------------------------------------
+
+
+class LineSpanSerializer(serializers.ModelSerializer):
+    group_name = serializers.CharField(source="group.name", default=None, allow_null=True)
+    assignee_name = serializers.CharField(source="assignee", default=None, allow_null=True)
+    by_name = serializers.CharField(source="by", default=None, allow_null=True)
+
+    class Meta:
+        model = LineSpan
+        fields = [
+            "line",
+            "group",
+            "group_name",
+            "assignee",
+            "assignee_name",
+            "reason",
+            "note",
+            "started_at",
+            "ended_at",
+            "by",
+            "by_name",
+        ]
+        read_only_fields = fields
+
+
+REQUESTER_FIELDS = [
+    "view",
+    "id",
+    "reference",
+    "kind",
+    "channel",
+    "status",
+    "status_label",
+    "title",
+    "description",
+    "requester",
+    "requester_label",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "organisation",
+    "department",
+    "service",
+    "category",
+    "request_type",
+    "custom_fields",
+    "impact",
+    "urgency",
+    "priority",
+    "resolution",
+    "merged_into_reference",
+    "created_at",
+    "updated_at",
+    "resolved_at",
+    "closed_at",
+    "version",
+]
+STAFF_FIELDS = [
+    "line",
+    "group",
+    "group_name",
+    "assignee",
+    "assignee_name",
+    "watchers",
+    "parent",
+    "merged_into",
+    "first_response_at",
+    "escalated_at",
+    "resolved_in_first_line",
+]
+
+
+class RequesterTicketSerializer(serializers.ModelSerializer):
+    """The requester's view of a ticket: nothing internal."""
+
+    view = serializers.SerializerMethodField(
+        help_text="'requester' or 'staff': which view of the ticket this is."
+    )
+    status_label = serializers.CharField(source="get_status_display")
+    requester_label = serializers.CharField()
+    merged_into_reference = serializers.CharField(
+        source="merged_into.reference", default=None, allow_null=True
+    )
+
+    class Meta:
+        model = Ticket
+        fields = REQUESTER_FIELDS
+        read_only_fields = fields
+
+    def get_view(self, obj: Ticket) -> str:
+        return "requester"
+
+
+class StaffTicketSerializer(RequesterTicketSerializer):
+    """The service desk's view: adds line, group, assignee, watchers and the line times."""
+
+    group_name = serializers.CharField(source="group.name", default=None, allow_null=True)
+    assignee_name = serializers.CharField(source="assignee", default=None, allow_null=True)
+
+    class Meta(RequesterTicketSerializer.Meta):
+        fields = [*REQUESTER_FIELDS, *STAFF_FIELDS]
+        read_only_fields = fields
+
+    def get_view(self, obj: Ticket) -> str:
+        return "staff"
+
+
+class StaffTicketDetailSerializer(StaffTicketSerializer):
+    """The staff view of one ticket, with its history through the lines and the reasons."""
+
+    line_history = serializers.SerializerMethodField()
+
+    class Meta(StaffTicketSerializer.Meta):
+        fields = [*StaffTicketSerializer.Meta.fields, "line_history"]
+        read_only_fields = fields
+
+    @extend_schema_field(LineSpanSerializer(many=True))
+    def get_line_history(self, obj: Ticket) -> list[dict[str, Any]]:
+        spans = LineSpan.objects.filter(ticket=obj).select_related("group", "assignee", "by")
+        return LineSpanSerializer(spans, many=True).data
+
+
+TICKET_VIEW = PolymorphicProxySerializer(
+    component_name="TicketView",
+    serializers={"staff": StaffTicketSerializer, "requester": RequesterTicketSerializer},
+    resource_type_field_name="view",
+)
+TICKET_DETAIL_VIEW = PolymorphicProxySerializer(
+    component_name="TicketDetailView",
+    serializers={"staff": StaffTicketDetailSerializer, "requester": RequesterTicketSerializer},
+    resource_type_field_name="view",
+)
+
+
+class TicketRenderer:
+    """Renders each ticket in the view its reader is entitled to (decided per ticket)."""
+
+    def __init__(self, request, *, detail: bool = False) -> None:
+        context = {"request": request}
+        self.user = request.user
+        staff_class = StaffTicketDetailSerializer if detail else StaffTicketSerializer
+        self.staff = staff_class(context=context)
+        self.requester = RequesterTicketSerializer(context=context)
+
+    def __call__(self, ticket: Ticket) -> dict[str, Any]:
+        serializer = self.staff if sees_internal(self.user, ticket) else self.requester
+        return serializer.to_representation(ticket)
+
+
+# Writing tickets -------------------------------------------------------------------------------
+
+
+def public_services_only(user: User) -> bool:
+    return not user.has_perm("servicedesk.view_service")
+
+
+class TicketCreateSerializer(serializers.Serializer):
+    """A new ticket. Requesters report for themselves; staff may log one for someone else."""
+
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    kind = serializers.ChoiceField(choices=Ticket.Kind.choices, default=Ticket.Kind.INCIDENT)
+    service = serializers.PrimaryKeyRelatedField(
+        queryset=Service.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    category = serializers.PrimaryKeyRelatedField(
+        queryset=Category.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    request_type = serializers.PrimaryKeyRelatedField(
+        queryset=RequestType.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    custom_fields = serializers.DictField(
+        required=False, default=dict, help_text="Values of the request type's own fields."
+    )
+    impact = serializers.ChoiceField(choices=Impact.choices, default=Impact.LOW)
+    urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.MEDIUM)
+    channel = serializers.ChoiceField(
+        choices=Ticket.Channel.choices,
+        required=False,
+        help_text="Staff only (e.g. 'phone' for a logged call); otherwise always 'api'.",
+    )
+    requester = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.none(),
+        required=False,
+        allow_null=True,
+        help_text="Staff only: the user the ticket is for. Defaults to yourself.",
+    )
+    contact_name = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Staff only."
+    )
+    contact_email = serializers.EmailField(
+        required=False, allow_blank=True, default="", help_text="Staff only."
+    )
+    contact_phone = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Staff only."
+    )
+    organisation = serializers.PrimaryKeyRelatedField(
+        queryset=Organisation.objects.none(),
+        required=False,
+        allow_null=True,
+        help_text="Staff only; required for a contact without an account.",
+    )
+    department = serializers.PrimaryKeyRelatedField(
+        queryset=Department.objects.none(), required=False, allow_null=True, help_text="Staff only."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None and request.user.is_authenticated:
+            user = request.user
+            self.fields["requester"].queryset = User.objects.visible_to(user)
+            self.fields["organisation"].queryset = Organisation.objects.visible_to(user)
+            self.fields["department"].queryset = Department.objects.visible_to(user)
+            if public_services_only(user):
+                self.fields["service"].queryset = Service.objects.filter(
+                    is_active=True, is_public=True
+                )
+
+
+class TicketUpdateSerializer(serializers.Serializer):
+    """The descriptive fields staff may edit; priority follows impact and urgency."""
+
+    title = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    kind = serializers.ChoiceField(choices=Ticket.Kind.choices, required=False)
+    service = serializers.PrimaryKeyRelatedField(
+        queryset=Service.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    category = serializers.PrimaryKeyRelatedField(
+        queryset=Category.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    impact = serializers.ChoiceField(choices=Impact.choices, required=False)
+    urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
+    version = serializers.IntegerField(
+        help_text="The version the edit was made on. A stale one gives 409 with what changed."
+    )
+
+
+def _version_field() -> serializers.IntegerField:
+    return serializers.IntegerField(
+        help_text="The ticket version you saw. A stale one gives 409 with what changed."
+    )
+
+
+def _active_groups():
+    return SupportGroup.objects.filter(is_active=True)
+
+
+class AssignSerializer(serializers.Serializer):
+    group = serializers.PrimaryKeyRelatedField(
+        queryset=_active_groups(), required=False, allow_null=True
+    )
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True, support_groups__isnull=False).distinct(),
+        required=False,
+        allow_null=True,
+        help_text="A member of the group.",
+    )
+    version = _version_field()
+
+
+class EscalateSerializer(serializers.Serializer):
+    group = serializers.PrimaryKeyRelatedField(
+        queryset=_active_groups(), help_text="A second-line group."
+    )
+    reason = serializers.CharField(allow_blank=True, help_text="Why first line escalates.")
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True, support_groups__isnull=False).distinct(),
+        required=False,
+        allow_null=True,
+    )
+    version = _version_field()
+
+
+class HandBackSerializer(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=True)
+    group = serializers.PrimaryKeyRelatedField(
+        queryset=_active_groups(),
+        required=False,
+        allow_null=True,
+        help_text="A first-line group; the service desk when left out.",
+    )
+    version = _version_field()
+
+
+class BodySerializer(serializers.Serializer):
+    body = serializers.CharField(allow_blank=True)
+
+
+class ResolveSerializer(serializers.Serializer):
+    resolution = serializers.CharField(
+        allow_blank=True, help_text="What was done, for the requester."
+    )
+    version = _version_field()
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+    version = _version_field()
+
+
+class StatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=Ticket.Status.choices,
+        help_text="By hand: assigned, in progress or waiting. Resolve, reopen and cancel have "
+        "actions of their own; a status that may not follow the current one gives 400.",
+    )
+    version = _version_field()
+
+
+class TargetSerializer(serializers.Serializer):
+    target = serializers.CharField(help_text="The other ticket: its reference or its id.")
+
+
+class LinkRequestSerializer(TargetSerializer):
+    kind = serializers.ChoiceField(choices=TicketLink.Kind.choices)
+
+
+class TicketLinkSerializer(serializers.ModelSerializer):
+    target_reference = serializers.CharField(source="target.reference")
+
+    class Meta:
+        model = TicketLink
+        fields = ["id", "source", "target", "target_reference", "kind", "created_at"]
+        read_only_fields = fields
+
+
+# Timeline and attachments ----------------------------------------------------------------------
+
+
+class ActivityAttachmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Attachment
+        fields = ["id", "filename", "content_type", "size"]
+        read_only_fields = fields
+
+
+class TicketActivitySerializer(serializers.ModelSerializer):
+    kind_label = serializers.CharField(source="get_kind_display")
+    actor_name = serializers.CharField(source="actor", default=None, allow_null=True)
+    attachments = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TicketActivity
+        fields = [
+            "id",
+            "at",
+            "kind",
+            "kind_label",
+            "is_public",
+            "actor",
+            "actor_name",
+            "body",
+            "data",
+            "channel",
+            "attachments",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(ActivityAttachmentSerializer(many=True))
+    def get_attachments(self, obj: TicketActivity) -> list[dict[str, Any]]:
+        # Filled by the view with only the attachments the reader may see.
+        return ActivityAttachmentSerializer(getattr(obj, "visible_attachments", []), many=True).data
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    uploaded_by_name = serializers.CharField(source="uploaded_by", default=None, allow_null=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = [
+            "id",
+            "filename",
+            "content_type",
+            "size",
+            "is_public",
+            "activity",
+            "uploaded_by",
+            "uploaded_by_name",
+            "uploaded_at",
+            "download_url",
+        ]
+        read_only_fields = fields
+
+    def get_download_url(self, obj: Attachment) -> str:
+        return f"/api/tickets/{obj.ticket_id}/attachments/{obj.pk}/"
+
+
+class AttachmentUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="At most 10 MB; documents, images, text, e-mail.")
+    is_public = serializers.BooleanField(
+        required=False,
+        default=True,
+        help_text="Staff only: false keeps the file from the requester. Requesters' files are "
+        "always visible to them.",
+    )

@@ -1,0 +1,374 @@
+"""Forms of the agent workspace: the ticket page's actions, bulk actions and saved views.
+
+Forms only parse and check input; the services decide. Every action form carries the version
+of the ticket it was shown for, so that a stale edit is refused instead of overwriting.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
+
+from arende.core.errors import DomainError
+from arende.core.models import User
+from arende.servicedesk.models import Category, Service, SupportGroup, Ticket, TicketLink
+from arende.servicedesk.services.tickets import MANUAL_TRANSITIONS
+
+Status = Ticket.Status
+
+
+class _PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return obj.get_full_name() or obj.email
+
+
+def _groups(line: int | None = None):
+    groups = SupportGroup.objects.filter(is_active=True).order_by("line", "name")
+    return groups.filter(line=line) if line else groups
+
+
+def _members(line: int | None = None):
+    memberships = SupportGroup.members.through.objects.filter(supportgroup__is_active=True)
+    if line:
+        memberships = memberships.filter(supportgroup__line=line)
+    return User.objects.filter(is_active=True, pk__in=memberships.values("user_id")).order_by(
+        "first_name", "last_name", "pk"
+    )
+
+
+def apply_domain_error(form: forms.Form, error: DomainError) -> None:
+    """Show a service's refusal next to the field it names (or above the form)."""
+    field = getattr(form, "field_aliases", {}).get(error.field, error.field)
+    form.add_error(field if field in form.fields else None, str(error.message))
+
+
+class TicketActionForm(forms.Form):
+    """Base of every form on the ticket page: knows its ticket and carries its version."""
+
+    action: str = ""
+    field_aliases: dict[str, str] = {}
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args: Any, ticket: Ticket, user: User, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"id_{self.action}_%s")
+        initial = {"version": ticket.version, **self.initial_for(ticket)}
+        initial.update(kwargs.pop("initial", None) or {})
+        super().__init__(*args, initial=initial, **kwargs)
+        self.ticket = ticket
+        self.user = user
+
+    def initial_for(self, ticket: Ticket) -> dict[str, Any]:
+        return {}
+
+    def rebased(self, ticket: Ticket) -> TicketActionForm:
+        """The same input on top of the ticket as it is now (after a stale edit)."""
+        data = self.data.copy() if isinstance(self.data, QueryDict) else dict(self.data)
+        data["version"] = str(ticket.version)
+        return type(self)(data, ticket=ticket, user=self.user)
+
+
+class ReplyForm(TicketActionForm):
+    action = "reply"
+    body = forms.CharField(
+        label=_("Reply to the requester"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Public: the requester sees this reply."),
+    )
+
+
+class NoteForm(TicketActionForm):
+    action = "note"
+    body = forms.CharField(
+        label=_("Internal note"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Internal: only the IT unit sees this note."),
+    )
+
+
+class TakeForm(TicketActionForm):
+    action = "take"
+
+
+class AssignForm(TicketActionForm):
+    action = "assign"
+    group = forms.ModelChoiceField(label=_("Group"), queryset=SupportGroup.objects.none())
+    assignee = _PersonChoiceField(
+        label=_("Assignee"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("Nobody (the group)"),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["group"].queryset = _groups(self.ticket.line)
+        self.fields["assignee"].queryset = _members(self.ticket.line)
+
+    def initial_for(self, ticket: Ticket) -> dict[str, Any]:
+        return {"group": ticket.group_id, "assignee": ticket.assignee_id}
+
+
+class EscalateForm(TicketActionForm):
+    action = "escalate"
+    group = forms.ModelChoiceField(
+        label=_("Second-line group"), queryset=SupportGroup.objects.none()
+    )
+    assignee = _PersonChoiceField(
+        label=_("Assignee"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("Nobody (the group)"),
+    )
+    reason = forms.CharField(
+        label=_("Reason for escalating"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What has been tried, and why first line cannot solve it."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["group"].queryset = _groups(2)
+        self.fields["assignee"].queryset = _members(2)
+
+
+class HandBackForm(TicketActionForm):
+    action = "hand_back"
+    group = forms.ModelChoiceField(
+        label=_("First-line group"),
+        queryset=SupportGroup.objects.none(),
+        required=False,
+        empty_label=_("The service desk"),
+    )
+    reason = forms.CharField(
+        label=_("Reason for handing back"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["group"].queryset = _groups(1)
+
+
+class StatusForm(TicketActionForm):
+    action = "status"
+    status = forms.ChoiceField(label=_("New status"), choices=())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        allowed = MANUAL_TRANSITIONS.get(self.ticket.status, set())
+        self.fields["status"].choices = [
+            (value, label) for value, label in Status.choices if value in allowed
+        ]
+
+
+class ResolveForm(TicketActionForm):
+    action = "resolve"
+    resolution = forms.CharField(
+        label=_("Resolution"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The requester sees this text."),
+    )
+
+
+class ReopenForm(TicketActionForm):
+    action = "reopen"
+    reason = forms.CharField(
+        label=_("Reason for reopening"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class CancelForm(TicketActionForm):
+    action = "cancel"
+    reason = forms.CharField(
+        label=_("Reason for cancelling"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("The requester sees this text."),
+    )
+
+
+class EditForm(TicketActionForm):
+    """The descriptive fields. Only the fields the user changed are sent to the service."""
+
+    action = "edit"
+    title = forms.CharField(label=_("Title"), max_length=200, show_hidden_initial=True)
+    kind = forms.ChoiceField(label=_("Kind"), choices=Ticket.Kind.choices, show_hidden_initial=True)
+    impact = forms.TypedChoiceField(
+        label=_("Impact"),
+        choices=Ticket._meta.get_field("impact").choices,
+        coerce=int,
+        show_hidden_initial=True,
+    )
+    urgency = forms.TypedChoiceField(
+        label=_("Urgency"),
+        choices=Ticket._meta.get_field("urgency").choices,
+        coerce=int,
+        show_hidden_initial=True,
+    )
+    service = forms.ModelChoiceField(
+        label=_("Service"),
+        queryset=Service.objects.none(),
+        required=False,
+        show_hidden_initial=True,
+    )
+    category = forms.ModelChoiceField(
+        label=_("Category"),
+        queryset=Category.objects.none(),
+        required=False,
+        show_hidden_initial=True,
+    )
+    EDITABLE = ("title", "kind", "impact", "urgency", "service", "category")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["service"].queryset = Service.objects.filter(is_active=True)
+        self.fields["category"].queryset = Category.objects.filter(is_active=True).select_related(
+            "parent__parent"
+        )
+
+    def initial_for(self, ticket: Ticket) -> dict[str, Any]:
+        return {
+            "title": ticket.title,
+            "kind": ticket.kind,
+            "impact": ticket.impact,
+            "urgency": ticket.urgency,
+            "service": ticket.service_id,
+            "category": ticket.category_id,
+        }
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the user changed compared with what the page showed them."""
+        return {
+            name: self.cleaned_data[name] for name in self.changed_data if name in self.EDITABLE
+        }
+
+    def rebased(self, ticket: Ticket) -> TicketActionForm:
+        # Keep what the user changed, take everything else from the ticket as it is now, so
+        # that sending the form again cannot undo someone else's change unseen.
+        changed = set(self.changed_data)
+        current = self.initial_for(ticket)
+        data = self.data.copy()
+        for name in self.EDITABLE:
+            value = "" if current[name] is None else str(current[name])
+            data[self[name].html_initial_name] = value
+            if name not in changed:
+                data[self.add_prefix(name)] = value
+        data["version"] = str(ticket.version)
+        return type(self)(data, ticket=ticket, user=self.user)
+
+
+class LinkForm(TicketActionForm):
+    action = "link"
+    field_aliases = {"target": "reference"}
+    kind = forms.ChoiceField(label=_("Relation"), choices=TicketLink.Kind.choices)
+    reference = forms.CharField(
+        label=_("Other ticket"),
+        max_length=20,
+        help_text=_("Its reference, e.g. 2026-000123."),
+    )
+
+
+class MergeForm(TicketActionForm):
+    action = "merge"
+    field_aliases = {"target": "reference", "source": None}
+    reference = forms.CharField(
+        label=_("Merge into ticket"),
+        max_length=20,
+        help_text=_("This ticket is cancelled as a duplicate; its requester watches the other."),
+    )
+
+
+ACTION_FORMS: dict[str, type[TicketActionForm]] = {
+    form.action: form
+    for form in (
+        ReplyForm,
+        NoteForm,
+        TakeForm,
+        AssignForm,
+        EscalateForm,
+        HandBackForm,
+        StatusForm,
+        ResolveForm,
+        ReopenForm,
+        CancelForm,
+        EditForm,
+        LinkForm,
+        MergeForm,
+    )
+}
+
+
+# The queue page --------------------------------------------------------------------------------
+
+
+class BulkForm(forms.Form):
+    """An action on the selected rows. Each row is sent as ``pk:version``."""
+
+    ASSIGN, STATUS = "assign", "status"
+
+    tickets = forms.MultipleChoiceField(label=_("Tickets"), choices=(), required=True)
+    action = forms.ChoiceField(
+        label=_("Action"),
+        choices=[(ASSIGN, _("Assign")), (STATUS, _("Set status"))],
+    )
+    group = forms.ModelChoiceField(
+        label=_("Group"),
+        queryset=SupportGroup.objects.none(),
+        required=False,
+        empty_label=_("Keep the group"),
+    )
+    assignee = _PersonChoiceField(
+        label=_("Assignee"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("Nobody (the group)"),
+    )
+    status = forms.ChoiceField(label=_("Status"), choices=(), required=False)
+    query = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "id_bulk_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["group"].queryset = _groups()
+        self.fields["assignee"].queryset = _members()
+        manual = set().union(*MANUAL_TRANSITIONS.values())
+        self.fields["status"].choices = [("", _("Choose a status"))] + [
+            (value, label) for value, label in Status.choices if value in manual
+        ]
+
+    def clean_tickets(self) -> list[tuple[int, int]]:
+        rows = []
+        for value in self.data.getlist(self.add_prefix("tickets")):
+            pk, _sep, version = str(value).partition(":")
+            if not (pk.isdigit() and version.isdigit()):
+                raise forms.ValidationError(_("Select the tickets again."))
+            rows.append((int(pk), int(version)))
+        if not rows:
+            raise forms.ValidationError(_("Select at least one ticket."))
+        return rows
+
+    def full_clean(self) -> None:
+        # The rows are free values (pk:version), not fixed choices.
+        self.fields["tickets"].choices = [
+            (value, value) for value in self.data.getlist(self.add_prefix("tickets"))
+        ]
+        super().full_clean()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("action") == self.STATUS and not data.get("status"):
+            self.add_error("status", _("Choose the new status."))
+        if data.get("action") == self.ASSIGN and not data.get("group") and not data.get("assignee"):
+            self.add_error("group", _("Choose a group or an assignee."))
+        return data
+
+
+class SavedViewForm(forms.Form):
+    name = forms.CharField(label=_("Name of the view"), max_length=100)
+    query = forms.CharField(required=False, widget=forms.HiddenInput, max_length=2000)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "id_view_%s")
+        super().__init__(*args, **kwargs)

@@ -1,0 +1,375 @@
+"""Reads of the service desk that are more than a filter: queues, the desk's tickets, a timeline.
+
+Every read starts from ``desk_tickets(user)``: the tickets the user may work as staff, i.e.
+``Ticket.objects.visible_to(user)`` narrowed to the organisations where the user holds
+``servicedesk.view_ticket`` (a requester's own tickets belong to the portal, not the desk).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
+from django.utils import formats, timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from arende.core.access import scope_for
+from arende.servicedesk.models import (
+    Attachment,
+    SavedView,
+    SupportGroup,
+    Ticket,
+    TicketActivity,
+    TicketLink,
+)
+
+if TYPE_CHECKING:
+    from arende.core.models import User
+
+VIEW_PERM = "servicedesk.view_ticket"
+WORK_PERM = "servicedesk.work_ticket"
+NOTE_PERM = "servicedesk.view_internal_note"
+
+Status = Ticket.Status
+OPEN_STATUSES = tuple(s for s in Status.values if s not in Ticket.CLOSED_STATUSES)
+RECENTLY_RESOLVED_DAYS = 14
+
+# The columns of the queue table that can be sorted, and what each sorts by.
+SORTABLE = ("reference", "created", "priority", "status", "updated")
+DEFAULT_SORT = "-created"
+_WORKFLOW_ORDER = [
+    Status.PENDING_APPROVAL,
+    Status.NEW,
+    Status.ASSIGNED,
+    Status.IN_PROGRESS,
+    Status.WAITING_REQUESTER,
+    Status.WAITING_SUPPLIER,
+    Status.RESOLVED,
+    Status.CLOSED,
+    Status.CANCELLED,
+]
+
+LIST_RELATED = ("requester", "organisation", "group", "assignee")
+PAGE_RELATED = (
+    "requester",
+    "organisation",
+    "department",
+    "service",
+    "category__parent",
+    "request_type",
+    "group",
+    "assignee",
+    "parent",
+    "merged_into",
+)
+
+
+# The desk's tickets ---------------------------------------------------------------------------
+
+
+def desk_tickets(user: User) -> QuerySet[Ticket]:
+    """The tickets ``user`` may see as service desk staff; none for a requester."""
+    tickets = Ticket.objects.visible_to(user)
+    scope = scope_for(user, VIEW_PERM)
+    if scope.all_organisations:
+        return tickets
+    if not scope.organisation_ids:
+        return tickets.none()
+    return tickets.filter(organisation_id__in=sorted(scope.organisation_ids))
+
+
+def can_view(user: User, ticket: Ticket | None) -> bool:
+    return ticket is not None and user.has_perm(VIEW_PERM, ticket)
+
+
+def can_work(user: User, ticket: Ticket) -> bool:
+    return user.has_perm(WORK_PERM, ticket)
+
+
+def ticket_for_page(user: User) -> QuerySet[Ticket]:
+    """The queryset the ticket page looks a reference up in, with every header fact joined."""
+    return desk_tickets(user).select_related(*PAGE_RELATED)
+
+
+# Queues ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Queue:
+    key: str
+    label: Promise
+    description: Promise
+
+
+QUEUES: tuple[Queue, ...] = (
+    Queue("mine", _("Mine"), _("Open tickets assigned to you.")),
+    Queue("groups", _("My groups"), _("Open tickets of the support groups you belong to.")),
+    Queue(
+        "unassigned",
+        _("Unassigned, first line"),
+        _("Open first-line tickets that nobody has taken yet."),
+    ),
+    Queue("second_line", _("Second line"), _("Open tickets escalated to the second line.")),
+    Queue("waiting", _("Waiting"), _("Tickets waiting for the requester or a supplier.")),
+    Queue("open", _("All open"), _("Every open ticket you can see.")),
+    Queue(
+        "resolved",
+        _("Recently resolved"),
+        _("Tickets resolved in the last 14 days."),
+    ),
+)
+QUEUE_KEYS = tuple(queue.key for queue in QUEUES)
+DEFAULT_QUEUE = "mine"
+
+
+def queue_named(key: str | None) -> Queue:
+    for queue in QUEUES:
+        if queue.key == key:
+            return queue
+    return queue_named(DEFAULT_QUEUE)
+
+
+def _queue_condition(key: str, user: User, now: datetime.datetime) -> Q:
+    is_open = Q(status__in=OPEN_STATUSES)
+    if key == "mine":
+        return is_open & Q(assignee_id=user.pk)
+    if key == "groups":
+        my_groups = SupportGroup.members.through.objects.filter(user_id=user.pk).values(
+            "supportgroup_id"
+        )
+        return is_open & Q(group_id__in=my_groups)
+    if key == "unassigned":
+        return is_open & Q(line=1, assignee__isnull=True)
+    if key == "second_line":
+        return is_open & Q(line=2)
+    if key == "waiting":
+        return Q(status__in=Ticket.WAITING_STATUSES)
+    if key == "resolved":
+        since = now - datetime.timedelta(days=RECENTLY_RESOLVED_DAYS)
+        return Q(status__in=(Status.RESOLVED, Status.CLOSED), resolved_at__gte=since)
+    return is_open
+
+
+def queue_tickets(
+    user: User, key: str, *, now: datetime.datetime | None = None
+) -> QuerySet[Ticket]:
+    """The tickets of one queue, with what the list shows joined in (no per-row queries)."""
+    condition = _queue_condition(queue_named(key).key, user, now or timezone.now())
+    return desk_tickets(user).filter(condition).select_related(*LIST_RELATED)
+
+
+def queue_counts(user: User, *, now: datetime.datetime | None = None) -> dict[str, int]:
+    """How many tickets each queue holds, in one query."""
+    now = now or timezone.now()
+    candidates = Q(status__in=OPEN_STATUSES) | _queue_condition("resolved", user, now)
+    counts = (
+        desk_tickets(user)
+        .filter(candidates)
+        .aggregate(
+            **{
+                queue.key: Count("pk", filter=_queue_condition(queue.key, user, now))
+                for queue in QUEUES
+            }
+        )
+    )
+    return {key: value or 0 for key, value in counts.items()}
+
+
+def sort_tickets(tickets: QuerySet[Ticket], sort: str | None) -> tuple[QuerySet[Ticket], str]:
+    """Order by one of ``SORTABLE`` (``-`` for descending); returns the sort actually used."""
+    sort = sort or DEFAULT_SORT
+    descending = sort.startswith("-")
+    key = sort.lstrip("-")
+    if key not in SORTABLE:
+        key, descending = DEFAULT_SORT.lstrip("-"), DEFAULT_SORT.startswith("-")
+
+    def direction(expression: Any) -> Any:
+        expression = F(expression) if isinstance(expression, str) else expression
+        return expression.desc() if descending else expression.asc()
+
+    if key == "status":
+        tickets = tickets.annotate(
+            status_rank=Case(
+                *(When(status=status, then=Value(i)) for i, status in enumerate(_WORKFLOW_ORDER)),
+                default=Value(len(_WORKFLOW_ORDER)),
+                output_field=IntegerField(),
+            )
+        )
+        order = [direction("status_rank"), F("created_at").desc(), F("id").desc()]
+    elif key == "priority":
+        # Most urgent first, and within a priority the one that has waited longest.
+        order = [direction("priority"), F("created_at").asc(), F("id").asc()]
+    else:
+        column = {"reference": "reference", "created": "created_at", "updated": "updated_at"}[key]
+        order = [direction(column), direction("id")]
+    return tickets.order_by(*order), f"-{key}" if descending else key
+
+
+# Saved views ---------------------------------------------------------------------------------
+
+
+def saved_views_of(user: User) -> QuerySet[SavedView]:
+    """A user's own saved views; nobody else's are ever listed."""
+    return SavedView.objects.filter(user_id=user.pk)
+
+
+# The ticket page -------------------------------------------------------------------------------
+
+
+def _choice_labels(name: str) -> dict[Any, str]:
+    try:
+        model_field = Ticket._meta.get_field(name)
+    except Exception:
+        return {}
+    return {value: str(label) for value, label in (model_field.choices or [])}
+
+
+def field_label(name: str) -> str:
+    """A ticket field's name as people read it."""
+    try:
+        return str(Ticket._meta.get_field(name).verbose_name)
+    except Exception:
+        return {"note": str(_("internal note")), "link": str(_("link"))}.get(name, name)
+
+
+def value_label(name: str, value: Any) -> str | None:
+    """A stored (audit) value as people read it: choice labels, local date and time."""
+    if value is None or value == "":
+        return None
+    labels = _choice_labels(name)
+    if value in labels:
+        return labels[value]
+    if isinstance(value, str) and name.endswith("_at"):
+        moment = parse_datetime(value)
+        if moment is not None:
+            return formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    label: str
+    then: str | None
+    now: str | None
+
+
+def describe_changes(changes: dict[str, list[Any]]) -> list[Change]:
+    """``{field: [then, now]}`` (a StaleEdit's or a timeline entry's) for people to read."""
+    return [
+        Change(name, field_label(name), value_label(name, then), value_label(name, now))
+        for name, (then, now) in changes.items()
+        if name != "version"
+    ]
+
+
+@dataclass
+class TimelineEntry:
+    activity: TicketActivity
+    is_internal: bool
+    changes: list[Change] = field(default_factory=list)
+    status_from: str | None = None
+    status_to: str | None = None
+    channel_label: str = ""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.activity, name)
+
+
+def timeline(ticket: Ticket, user: User) -> list[TimelineEntry]:
+    """Everything that happened to the ticket, oldest first, in one query.
+
+    Internal notes are left out for staff without ``view_internal_note`` on the ticket.
+    """
+    activities = ticket.activities.select_related("actor").order_by("at", "id")
+    if not user.has_perm(NOTE_PERM, ticket):
+        activities = activities.exclude(kind=TicketActivity.Kind.NOTE)
+    status_labels = _choice_labels("status")
+    channel_labels = _choice_labels("channel")
+    entries = []
+    for activity in activities:
+        data = activity.data or {}
+        channel = activity.channel or data.get("channel") or ""
+        entry = TimelineEntry(
+            activity=activity,
+            is_internal=not activity.is_public,
+            channel_label=channel_labels.get(channel, channel),
+        )
+        if activity.kind == TicketActivity.Kind.CHANGE and data.get("changes"):
+            entry.changes = describe_changes(data["changes"])
+        if activity.kind == TicketActivity.Kind.STATUS:
+            entry.status_from = status_labels.get(data.get("from"), data.get("from"))
+            entry.status_to = status_labels.get(data.get("to"), data.get("to"))
+        entries.append(entry)
+    return entries
+
+
+@dataclass(frozen=True)
+class Relation:
+    label: str
+    ticket: Ticket
+
+
+_INBOUND_LINK_LABELS = {
+    TicketLink.Kind.RELATED: _("Related to"),
+    TicketLink.Kind.DUPLICATE: _("Has duplicate"),
+    TicketLink.Kind.CAUSED_BY: _("Causes"),
+}
+
+
+@dataclass(frozen=True)
+class Relations:
+    watchers: list[Any]
+    children: list[Ticket]
+    links: list[Relation]
+    merged_from: list[Ticket]
+    attachments: list[Attachment]
+    parent: Ticket | None
+    merged_into: Ticket | None
+
+
+def relations(ticket: Ticket, user: User) -> Relations:
+    """The ticket's people and neighbours, each list in one query; hidden tickets left out."""
+    links = []
+    for link in TicketLink.objects.filter(Q(source=ticket) | Q(target=ticket)).select_related(
+        "source", "target"
+    ):
+        if link.source_id == ticket.pk:
+            other, label = link.target, link.get_kind_display()
+        else:
+            other, label = link.source, _INBOUND_LINK_LABELS.get(link.kind, link.kind)
+        if can_view(user, other):
+            links.append(Relation(str(label), other))
+    links.sort(key=lambda relation: relation.ticket.reference)
+    attachments = ticket.attachments.all()
+    if not user.has_perm(NOTE_PERM, ticket):
+        attachments = attachments.filter(is_public=True)
+    return Relations(
+        watchers=list(ticket.watchers.order_by("first_name", "last_name")),
+        children=list(desk_tickets(user).filter(parent=ticket).order_by("reference")),
+        links=links,
+        merged_from=list(desk_tickets(user).filter(merged_into=ticket).order_by("reference")),
+        attachments=list(attachments),
+        parent=ticket.parent if can_view(user, ticket.parent) else None,
+        merged_into=ticket.merged_into if can_view(user, ticket.merged_into) else None,
+    )
+
+
+def request_details(ticket: Ticket) -> list[tuple[str, Any]]:
+    """The request type's own fields as (label, value), in the order the type defines them."""
+    values = ticket.custom_fields or {}
+    if not values:
+        return []
+    specs = ticket.request_type.fields if ticket.request_type_id else []
+    labels = {spec.get("name"): spec.get("label") or spec.get("name") for spec in specs}
+    ordered = [name for name in labels if name in values]
+    ordered += [name for name in values if name not in labels]
+    return [
+        (labels.get(name, name), values[name]) for name in ordered if values[name] not in ("", None)
+    ]
