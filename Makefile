@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test setup lint format clean
+.PHONY: run test setup lint format clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,3 +42,10 @@ format: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
+
+# Seeds realistic volumes on PostgreSQL (BENCH_DATABASE_URL; kept between runs) and prints a
+# table of timings and query counts. BENCH_TICKETS=100000 for a quicker run.
+bench: setup
+	@psql "$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}" -tAc "SELECT 1" >/dev/null 2>&1 || true
+	@createdb -h 127.0.0.1 -U postgres arende_bench 2>/dev/null || true
+	$(BIN)/python bench/run.py
