@@ -19,6 +19,16 @@ from arende.servicedesk.views.phone import find_callers, phone_digits
 
 pytestmark = pytest.mark.django_db
 
+@pytest.fixture(autouse=True)
+def _english(client, settings):
+    """These tests read the English texts; Swedish is covered by the translation tests."""
+    from django.utils import translation
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override("en"):
+        yield
+
+
 Status = Ticket.Status
 INTAKE = "/phone/"
 

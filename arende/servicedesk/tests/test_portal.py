@@ -45,6 +45,16 @@ from arende.servicedesk.tests.factories import SupportGroupFactory
 
 pytestmark = pytest.mark.django_db
 
+@pytest.fixture(autouse=True)
+def _english(client, settings):
+    """These tests read the English texts; Swedish is covered by the translation tests."""
+    from django.utils import translation
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override("en"):
+        yield
+
+
 Status = Ticket.Status
 PDF = b"%PDF-1.4\n% a test\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
