@@ -19,6 +19,7 @@ from arende.servicedesk.views.phone import find_callers, phone_digits
 
 pytestmark = pytest.mark.django_db
 
+
 @pytest.fixture(autouse=True)
 def _english(client, settings):
     """These tests read the English texts; Swedish is covered by the translation tests."""

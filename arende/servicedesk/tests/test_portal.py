@@ -45,6 +45,7 @@ from arende.servicedesk.tests.factories import SupportGroupFactory
 
 pytestmark = pytest.mark.django_db
 
+
 @pytest.fixture(autouse=True)
 def _english(client, settings):
     """These tests read the English texts; Swedish is covered by the translation tests."""
