@@ -18,3 +18,11 @@ def backlog_snapshot_yesterday() -> None:
 
     yesterday = timezone.localdate() - datetime.timedelta(days=1)
     backlog_snapshot_take(yesterday)
+
+
+@periodic_job(crontab(minute="20"))
+def close_resolved_tickets() -> None:
+    """Every hour: close tickets that have stayed resolved longer than the reopen window allows."""
+    from arende.servicedesk.services import tickets_close_resolved
+
+    tickets_close_resolved()
