@@ -137,7 +137,9 @@ LOCALE_PATHS = [BASE_DIR / "arende" / "locale"]
 TIME_ZONE = "Europe/Stockholm"
 USE_I18N = True
 USE_TZ = True
-USE_THOUSAND_SEPARATOR = True
+# Off, so that ids printed into links and form values stay plain digits ("1264", not "1 264").
+# Figures meant for people are grouped with |intcomma, which uses the Swedish separator.
+USE_THOUSAND_SEPARATOR = False
 FORMAT_MODULE_PATH = ["arende.formats"]
 
 STATIC_URL = "/static/"

@@ -101,3 +101,6 @@ def test_swedish_formats(client, settings):
     with translation.override("sv"):
         rendered = template.render(Context({"d": moment, "n": 12018, "x": 3.5}))
     assert rendered == "2021-10-20 09:30|12\xa0018|3,5"
+    # Ids printed into links must stay plain digits, or ?caller=1264 becomes ?caller=1 264.
+    with translation.override("sv"):
+        assert Template("{{ pk }}").render(Context({"pk": 1264})) == "1264"
