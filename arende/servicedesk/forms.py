@@ -280,6 +280,24 @@ class MergeForm(TicketActionForm):
     )
 
 
+class ParentForm(TicketActionForm):
+    action = "parent"
+    field_aliases = {"parent": "reference"}
+    reference = forms.CharField(
+        label=_("Parent ticket"),
+        max_length=20,
+        required=False,
+        help_text=_("Its reference, e.g. 2026-000123. Leave empty to remove the parent."),
+    )
+
+
+class WatchForm(TicketActionForm):
+    action = "watch"
+    field_aliases = {"user": "email"}
+    email = forms.EmailField(label=_("E-mail address of the person"))
+    remove = forms.BooleanField(label=_("Stop following instead"), required=False)
+
+
 ACTION_FORMS: dict[str, type[TicketActionForm]] = {
     form.action: form
     for form in (
@@ -296,6 +314,8 @@ ACTION_FORMS: dict[str, type[TicketActionForm]] = {
         EditForm,
         LinkForm,
         MergeForm,
+        ParentForm,
+        WatchForm,
     )
 }
 

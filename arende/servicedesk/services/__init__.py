@@ -17,7 +17,9 @@ from arende.servicedesk.services.tickets import (
     ticket_reopen,
     ticket_reply,
     ticket_resolve,
+    ticket_set_parent,
     ticket_set_status,
+    ticket_set_watching,
     ticket_update,
     tickets_close_resolved,
 )
@@ -40,7 +42,9 @@ __all__ = [
     "ticket_reopen",
     "ticket_reply",
     "ticket_resolve",
+    "ticket_set_parent",
     "ticket_set_status",
+    "ticket_set_watching",
     "ticket_update",
     "tickets_close_resolved",
 ]

@@ -970,3 +970,71 @@ def tickets_bulk_set_status(
             actor=actor, ticket=ticket, version=version, status=status
         ),
     )
+
+
+# Parent and watchers -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ticket_set_parent(
+    *, actor: User | None, ticket: Ticket, version: int | None, parent: Ticket | None
+) -> Ticket:
+    """Make ``ticket`` a child of ``parent`` (or of nothing). A ticket cannot descend from itself."""
+    ticket = _lock(ticket, version)
+    _require_worker(actor, ticket)
+    node = parent
+    seen: set[int] = set()
+    while node is not None and node.pk not in seen:
+        if node.pk == ticket.pk:
+            raise ValidationFailed(
+                _("A ticket cannot be placed under itself or one of its own children."),
+                field="parent",
+            )
+        seen.add(node.pk)
+        node = node.parent
+    if ticket.parent_id == (parent.pk if parent else None):
+        return ticket
+    before = _snapshot(ticket, "parent")
+    ticket.parent = parent
+    _activity(
+        ticket,
+        actor=actor,
+        kind=TicketActivity.Kind.CHANGE,
+        at=timezone.now(),
+        public=False,
+        data={"changes": {"parent": [before["parent"], audit_value(parent)]}},
+    )
+    return _save(ticket, actor=actor, before=before, verb="parent")
+
+
+@transaction.atomic
+def ticket_set_watching(
+    *, actor: User | None, ticket: Ticket, user: User, watching: bool
+) -> Ticket:
+    """Add or remove a watcher: someone who follows the ticket besides its requester."""
+    ticket = _lock(ticket, None)
+    if actor is not None and actor.pk != user.pk:
+        _require_worker(actor, ticket)
+    already = ticket.watchers.filter(pk=user.pk).exists()
+    if already == watching:
+        return ticket
+    if watching:
+        ticket.watchers.add(user)
+    else:
+        ticket.watchers.remove(user)
+    _activity(
+        ticket,
+        actor=actor,
+        kind=TicketActivity.Kind.CHANGE,
+        at=timezone.now(),
+        public=False,
+        data={"watcher": str(user), "watching": watching},
+    )
+    audit_record(
+        actor=actor,
+        action="update",
+        obj=ticket,
+        verb="watch" if watching else "unwatch",
+        changes={"watchers": [None, str(user)] if watching else [str(user), None]},
+    )
+    return ticket

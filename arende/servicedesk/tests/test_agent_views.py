@@ -765,3 +765,40 @@ def test_attachments_download_from_the_desk_and_internal_ones_stay_internal(
     client.force_login(desk["vargarda_agent"])
     url = reverse("servicedesk:ticket_attachment", args=[ticket.reference, public.pk])
     assert client.get(url).status_code == 404
+
+
+def test_parent_and_watchers_from_the_ticket_page(client):
+    from arende.core.tests.factories import OrganisationFactory, UserFactory, grant
+    from arende.servicedesk import services
+    from arende.servicedesk.tests.factories import SupportGroupFactory
+
+    org = OrganisationFactory()
+    agent = grant(UserFactory(organisation=org), "agent")
+    SupportGroupFactory(line=1, members=[agent])
+    requester = UserFactory(organisation=org)
+    parent = services.ticket_create(
+        actor=agent, channel="phone", title="Växeln nere", requester=requester
+    )
+    child = services.ticket_create(
+        actor=agent, channel="phone", title="Kan inte ringa", requester=requester
+    )
+    watcher = UserFactory(organisation=org, email="bevakare@kommun.example")
+    client.force_login(agent)
+    client.cookies["django_language"] = "en"
+    url = f"/desk/{child.reference}/parent/"
+    response = client.post(url, {"version": 1, "reference": parent.reference})
+    assert response.status_code == 302, response.content[:300]
+    child.refresh_from_db()
+    assert child.parent == parent
+    response = client.post(
+        f"/desk/{child.reference}/watch/",
+        {"version": child.version, "email": "BEVAKARE@kommun.example"},
+    )
+    assert response.status_code == 302
+    assert watcher in child.watchers.all()
+    response = client.post(
+        f"/desk/{child.reference}/watch/",
+        {"version": child.version, "email": "nobody@kommun.example"},
+    )
+    assert response.status_code == 400
+    assert "There is no such person" in response.content.decode()

@@ -305,3 +305,32 @@ def test_internal_notes_are_not_public(desk):
     reply = services.ticket_reply(actor=desk["agent"], ticket=ticket, body="Vi tittar på det")
     assert note.is_public is False and reply.is_public is True
     assert TicketActivity.objects.filter(ticket=ticket, kind="escalation").count() == 0
+
+
+def test_parent_and_child_without_cycles(desk):
+    parent, child = _ticket(desk), _ticket(desk)
+    child = services.ticket_set_parent(actor=desk["agent"], ticket=child, version=1, parent=parent)
+    assert child.parent == parent
+    with pytest.raises(ValidationFailed) as error:
+        services.ticket_set_parent(actor=desk["agent"], ticket=parent, version=1, parent=child)
+    assert error.value.field == "parent"
+    child = services.ticket_set_parent(
+        actor=desk["agent"], ticket=child, version=child.version, parent=None
+    )
+    assert child.parent is None
+
+
+def test_watchers_follow_a_ticket_and_see_it(desk):
+    ticket = _ticket(desk)
+    colleague = grant(UserFactory(organisation=desk["herrljunga"]), "requester", desk["herrljunga"])
+    assert not Ticket.objects.visible_to(colleague).filter(pk=ticket.pk).exists()
+    services.ticket_set_watching(actor=desk["agent"], ticket=ticket, user=colleague, watching=True)
+    assert Ticket.objects.visible_to(colleague).filter(pk=ticket.pk).exists()
+    # A requester may stop following by themselves, but not add others.
+    services.ticket_set_watching(actor=colleague, ticket=ticket, user=colleague, watching=False)
+    assert not ticket.watchers.exists()
+    with pytest.raises(ValidationFailed):
+        services.ticket_set_watching(
+            actor=desk["requester"], ticket=ticket, user=colleague, watching=True
+        )
+    assert AuditEvent.objects.filter(object_id=str(ticket.pk), verb="watch").exists()

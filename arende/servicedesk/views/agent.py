@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from arende.core.errors import StaleEdit, ValidationFailed
+from arende.core.models import User
 from arende.servicedesk import selectors
 from arende.servicedesk.filters import TicketFilter
 from arende.servicedesk.forms import (
@@ -270,6 +271,8 @@ def _available_actions(ticket: Ticket, user: Any) -> list[str]:
         "edit": True,
         "link": True,
         "merge": is_open and not ticket.merged_into_id,
+        "parent": True,
+        "watch": True,
     }
     return [action for action in ACTION_FORMS if candidates.get(action)]
 
@@ -287,6 +290,8 @@ def _panel_texts() -> dict[str, tuple[str, str]]:
         "edit": (_("Edit details"), _("Save details")),
         "link": (_("Link to another ticket"), _("Link")),
         "merge": (_("Merge into another ticket"), _("Merge")),
+        "parent": (_("Parent ticket"), _("Set parent")),
+        "watch": (_("Watchers"), _("Save")),
     }
 
 
@@ -405,6 +410,34 @@ def _link(request: HttpRequest, ticket: Ticket, form: TicketActionForm) -> str:
     return _("Linked with %(reference)s.") % {"reference": target.reference}
 
 
+def _parent(request: HttpRequest, ticket: Ticket, form: TicketActionForm) -> str:
+    reference = form.cleaned_data["reference"].strip()
+    parent = _other_ticket(request, reference) if reference else None
+    ticket_services.ticket_set_parent(
+        actor=request.user, ticket=ticket, version=form.cleaned_data["version"], parent=parent
+    )
+    if parent is None:
+        return _("The ticket has no parent now.")
+    return _("The ticket is now a child of %(reference)s.") % {"reference": parent.reference}
+
+
+def _watch(request: HttpRequest, ticket: Ticket, form: TicketActionForm) -> str:
+    person = (
+        User.objects.visible_to(request.user)
+        .filter(email__iexact=form.cleaned_data["email"])
+        .first()
+    )
+    if person is None:
+        raise ValidationFailed(_("There is no such person that you can see."), field="user")
+    watching = not form.cleaned_data["remove"]
+    ticket_services.ticket_set_watching(
+        actor=request.user, ticket=ticket, user=person, watching=watching
+    )
+    if watching:
+        return _("%(name)s now follows the ticket.") % {"name": person}
+    return _("%(name)s no longer follows the ticket.") % {"name": person}
+
+
 def _edit(request: HttpRequest, ticket: Ticket, form: TicketActionForm) -> str:
     assert isinstance(form, EditForm)
     changes = form.changes()
@@ -469,6 +502,8 @@ def _runners() -> dict[str, Callable[[HttpRequest, Ticket, TicketActionForm], st
         "edit": _edit,
         "link": _link,
         "merge": _merge,
+        "parent": _parent,
+        "watch": _watch,
     }
 
 
