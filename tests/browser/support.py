@@ -111,3 +111,25 @@ def login(page, email: str, password: str = DEMO_PASSWORD) -> None:
     if urlsplit(page.url).path.startswith("/accounts/login/"):
         errors = page.locator(".form-errors, .field-error").all_inner_texts()
         raise AssertionError(f"Logging in as {email} failed: {errors or 'no error shown'}")
+
+
+def record_context(context, log: PageLog) -> None:
+    """Record what another browser context does into ``log``, as the ``page`` fixture does for
+    the test's own context: every request, and CSP violations reported by ``CSP_LISTENER``.
+    (For tests that need a second person, or the same person twice, at the same moment.)"""
+    context.on("request", lambda request: log.requests.append(request.url))
+    context.expose_binding(
+        "__arendeCspViolation", lambda _source, text: log.csp_violations.append(text)
+    )
+    context.add_init_script(CSP_LISTENER)
+
+
+def record_console(page, log: PageLog) -> None:
+    """Record the console errors and uncaught exceptions of ``page`` into ``log``."""
+
+    def on_console(message) -> None:
+        if message.type == "error":
+            log.console_errors.append(f"{page.url}: {message.text}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: log.console_errors.append(f"{page.url}: {error}"))
