@@ -23,3 +23,13 @@ def audit_field_label(event, field: str) -> str:
     if label is None and model_field.related_model is not None:
         label = model_field.related_model._meta.verbose_name
     return str(label or field)
+
+
+@register.filter
+def at_most(count: int, cap: int) -> str:
+    """``1 000+`` for a capped count, else the count with Swedish grouping."""
+    from django.contrib.humanize.templatetags.humanize import intcomma
+
+    if count > cap:
+        return f"{intcomma(cap)}+"
+    return intcomma(count)

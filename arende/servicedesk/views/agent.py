@@ -16,7 +16,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,6 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from arende.core.errors import StaleEdit, ValidationFailed
 from arende.core.models import User
+from arende.core.pagination import CappedPaginator
 from arende.servicedesk import selectors
 from arende.servicedesk.filters import TicketFilter
 from arende.servicedesk.forms import (
@@ -144,7 +144,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         sort = ""  # keep the search's own order (best match first)
     else:
         tickets, sort = selectors.sort_tickets(tickets, requested_sort)
-    page_obj = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
+    page_obj = CappedPaginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
 
     query = _clean_query(request.GET, drop=("page",))
     active_filters = sum(
@@ -157,6 +157,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "servicedesk/agent/queue.html",
         {
             "queues": [(item, counts[item.key]) for item in selectors.QUEUES],
+            "count_cap": selectors.COUNT_CAP,
             "queue": current_queue,
             "filter": filterset,
             "active_filters": active_filters,
