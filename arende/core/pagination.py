@@ -6,14 +6,14 @@ from functools import cached_property
 
 from django.core.paginator import Paginator
 
-LIST_COUNT_CAP = 10_000
+LIST_COUNT_CAP = 2_000
 
 
 class CappedPaginator(Paginator):
     """Counts at most ``cap + 1`` rows; ``is_capped`` says that there are more than ``cap``.
 
     Beyond the cap the last pages are not offered: an agent narrows the list with a filter
-    rather than paging past page 200.
+    rather than paging past page 40.
     """
 
     def __init__(self, object_list, per_page, *, cap: int = LIST_COUNT_CAP, **kwargs) -> None:
@@ -22,7 +22,8 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def _counted(self) -> int:
-        return self.object_list[: self.cap + 1].count()
+        # Without the list's ordering the database can stop at cap + 1 rows in any order.
+        return self.object_list.order_by()[: self.cap + 1].count()
 
     @cached_property
     def count(self) -> int:
