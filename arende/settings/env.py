@@ -87,6 +87,10 @@ class Env:
             config = dj_database_url.parse(value, conn_max_age=60, conn_health_checks=True)
         except ValueError as exc:
             raise ImproperlyConfigured(f"{name} is not a valid database URL: {exc}") from None
+        if config["ENGINE"].endswith("postgresql"):
+            # Choice fields iterate their querysets; with server-side cursors each list costs
+            # DECLARE/FETCH/CLOSE round trips (and breaks behind a transaction-pooling pgbouncer).
+            config["DISABLE_SERVER_SIDE_CURSORS"] = True
         if config["ENGINE"].endswith("sqlite3"):
             # SQLite connections are cheap; a persistent one would only hold locks.
             config["CONN_MAX_AGE"] = 0
