@@ -82,9 +82,10 @@ class PreferredLanguageMiddleware:
             chosen = getattr(user, "language", None) if user and user.is_authenticated else None
         if chosen not in supported:
             chosen = settings.LANGUAGE_CODE
-        translation.activate(chosen)
         request.LANGUAGE_CODE = chosen
-        response = self.get_response(request)
+        # override, not activate: the thread goes back to its previous language afterwards.
+        with translation.override(chosen):
+            response = self.get_response(request)
         response.headers.setdefault("Content-Language", chosen)
         patch_vary = response.headers.get("Vary", "")
         if "Cookie" not in patch_vary:
