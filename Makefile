@@ -48,4 +48,5 @@ clean:
 bench: setup
 	@psql "$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}" -tAc "SELECT 1" >/dev/null 2>&1 || true
 	@createdb -h 127.0.0.1 -U postgres arende_bench 2>/dev/null || true
+	$(BIN)/python bench/sla_engine.py
 	$(BIN)/python bench/run.py

@@ -1,0 +1,1 @@
+"""SLA policies and clocks. `engine` is the pure business-time arithmetic (no database)."""
