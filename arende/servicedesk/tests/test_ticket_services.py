@@ -334,3 +334,11 @@ def test_watchers_follow_a_ticket_and_see_it(desk):
             actor=desk["requester"], ticket=ticket, user=colleague, watching=True
         )
     assert AuditEvent.objects.filter(object_id=str(ticket.pk), verb="watch").exists()
+
+
+def test_the_open_ticket_indexes_cover_exactly_the_open_statuses():
+    from arende.servicedesk.models.tickets import OPEN_STATUS_VALUES
+    from arende.servicedesk.selectors import OPEN_STATUSES
+
+    assert set(OPEN_STATUS_VALUES) == set(OPEN_STATUSES)
+    assert set(OPEN_STATUS_VALUES) | set(Ticket.CLOSED_STATUSES) == set(Status.values)
