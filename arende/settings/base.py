@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "arende.core",
     "arende.people",
     "arende.servicedesk",
+    "arende.sla",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

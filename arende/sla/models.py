@@ -1,0 +1,169 @@
+"""SLA configuration: business calendars and SLA policies. The arithmetic is in engine.py."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from arende.sla import engine
+
+WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def default_weekly_hours() -> dict[str, list[str]]:
+    office = ["08:00-12:00", "13:00-16:30"]
+    return {key: (office if key not in ("sat", "sun") else []) for key in WEEKDAY_KEYS}
+
+
+def validate_weekly_hours(value: object) -> None:
+    if not isinstance(value, dict) or set(value) - set(WEEKDAY_KEYS):
+        raise ValidationError(_("Give the hours per weekday: mon, tue, … sun."))
+    for key, spans in value.items():
+        try:
+            engine.hours(*spans)
+        except (TypeError, ValueError):
+            raise ValidationError(
+                _("The hours for %(day)s are not like 08:00-12:00.") % {"day": key}
+            ) from None
+
+
+class Calendar(models.Model):
+    """Opening hours that SLA clocks run on: per organisation, overridable per service."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    organisation = models.ForeignKey(
+        "core.Organisation",
+        verbose_name=_("organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sla_calendars",
+        help_text=_("Empty: the calendar used when an organisation has none of its own."),
+    )
+    service = models.ForeignKey(
+        "servicedesk.Service",
+        verbose_name=_("service"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sla_calendars",
+        help_text=_("Set for a service with other hours, e.g. on-call around the clock."),
+    )
+    always_open = models.BooleanField(_("open around the clock (24/7)"), default=False)
+    weekly_hours = models.JSONField(
+        _("opening hours per weekday"),
+        default=default_weekly_hours,
+        validators=[validate_weekly_hours],
+    )
+    closed_eves = models.BooleanField(
+        _("closed on julafton, midsommarafton and nyårsafton"), default=True
+    )
+    shortened_days = models.BooleanField(
+        _("close at noon on the days before some holidays"), default=True
+    )
+    time_zone = models.CharField(_("time zone"), max_length=50, default="Europe/Stockholm")
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("business calendar")
+        verbose_name_plural = _("business calendars")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "service"], name="sla_calendar_one_per_scope"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CalendarException(models.Model):
+    """One date that differs from the weekly hours: closed, or open at other hours."""
+
+    calendar = models.ForeignKey(
+        Calendar, on_delete=models.CASCADE, related_name="exceptions", verbose_name=_("calendar")
+    )
+    date = models.DateField(_("date"))
+    hours = models.JSONField(
+        _("opening hours"),
+        default=list,
+        blank=True,
+        help_text=_('Empty: closed all day. Otherwise e.g. ["08:00-12:00"].'),
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("calendar exception")
+        verbose_name_plural = _("calendar exceptions")
+        constraints = [
+            models.UniqueConstraint(fields=["calendar", "date"], name="sla_exception_per_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.calendar} {self.date}"
+
+    def clean(self) -> None:
+        try:
+            engine.hours(*self.hours)
+        except (TypeError, ValueError):
+            raise ValidationError({"hours": _("Give hours like 08:00-12:00.")}) from None
+
+
+class SlaPolicy(models.Model):
+    """Targets for a set of tickets. Policies are tried in order; the first that matches wins."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    order = models.PositiveIntegerField(_("order"), default=100)
+    organisation = models.ForeignKey(
+        "core.Organisation",
+        verbose_name=_("organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sla_policies",
+    )
+    service = models.ForeignKey(
+        "servicedesk.Service",
+        verbose_name=_("service"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sla_policies",
+    )
+    kind = models.CharField(_("ticket kind"), max_length=20, blank=True)
+    priority = models.PositiveSmallIntegerField(_("priority"), null=True, blank=True)
+    first_response_minutes = models.PositiveIntegerField(_("first response (business minutes)"))
+    resolution_minutes = models.PositiveIntegerField(_("resolution (business minutes)"))
+    next_update_minutes = models.PositiveIntegerField(
+        _("next update (business minutes)"), null=True, blank=True
+    )
+    second_line_resolution_minutes = models.PositiveIntegerField(
+        _("second line, from escalation (business minutes)"),
+        null=True,
+        blank=True,
+        help_text=_("An internal target (OLA) for the second line."),
+    )
+    warn_at_percent = models.PositiveSmallIntegerField(_("first warning at (%)"), default=75)
+    second_warn_at_percent = models.PositiveSmallIntegerField(
+        _("second warning at (%)"), default=90
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        ordering = ["order", "name"]
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(warn_at_percent__lt=models.F("second_warn_at_percent"))
+                & models.Q(second_warn_at_percent__lte=100),
+                name="sla_policy_warnings_in_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

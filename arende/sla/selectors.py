@@ -1,0 +1,80 @@
+"""Reads of SLA configuration: which calendar and which policy apply to a ticket."""
+
+from __future__ import annotations
+
+import datetime
+from functools import lru_cache
+
+from django.db.models import Q
+from django.utils import timezone
+
+from arende.sla import engine
+from arende.sla.models import WEEKDAY_KEYS, Calendar, SlaPolicy
+
+# Years around today that a calendar is built for; a clock rarely reaches further.
+YEARS_BACK, YEARS_AHEAD = 2, 2
+
+
+def calendar_for(organisation_id: int | None, service_id: int | None) -> Calendar | None:
+    """The most specific calendar: service and organisation, service, organisation, default."""
+    candidates = Calendar.objects.filter(
+        Q(service_id=service_id) | Q(service__isnull=True),
+        Q(organisation_id=organisation_id) | Q(organisation__isnull=True),
+    )
+
+    def rank(calendar: Calendar) -> tuple[bool, bool, int]:
+        return (calendar.service_id is None, calendar.organisation_id is None, calendar.pk)
+
+    return min(candidates, key=rank, default=None)
+
+
+def business_calendar(calendar: Calendar, *, today: datetime.date | None = None):
+    """The engine's calendar for a configured one (built once per configuration and year)."""
+    year = (today or timezone.localdate()).year
+    exceptions = tuple(
+        (exception.date, tuple(exception.hours))
+        for exception in calendar.exceptions.order_by("date")
+    )
+    weekly = tuple(tuple(calendar.weekly_hours.get(key, [])) for key in WEEKDAY_KEYS)
+    return _build(
+        calendar.name,
+        year,
+        calendar.always_open,
+        weekly,
+        calendar.closed_eves,
+        calendar.shortened_days,
+        calendar.time_zone,
+        exceptions,
+    )
+
+
+@lru_cache(maxsize=64)
+def _build(name, year, always_open, weekly, closed_eves, shortened, tz, exceptions):
+    # Everything the result depends on is in the arguments, so an edit makes a new entry.
+    if always_open:
+        return engine.BusinessCalendar(always_open=True, tz=tz, name=name)
+    return engine.swedish_calendar(
+        range(year - YEARS_BACK, year + YEARS_AHEAD + 1),
+        schedule=tuple(engine.hours(*spans) for spans in weekly),
+        closed_eves=closed_eves,
+        shortened_days=engine.DEFAULT_SHORTENED_DAYS if shortened else {},
+        closed_dates=[day for day, hours in exceptions if not hours],
+        special_hours={day: hours for day, hours in exceptions if hours},
+        tz=tz,
+        name=name,
+    )
+
+
+def policy_for(
+    *, organisation_id: int | None, service_id: int | None, kind: str, priority: int
+) -> SlaPolicy | None:
+    """The first active policy, in order, whose set conditions all match."""
+    return (
+        SlaPolicy.objects.filter(is_active=True)
+        .filter(Q(organisation_id=organisation_id) | Q(organisation__isnull=True))
+        .filter(Q(service_id=service_id) | Q(service__isnull=True))
+        .filter(Q(kind=kind) | Q(kind=""))
+        .filter(Q(priority=priority) | Q(priority__isnull=True))
+        .order_by("order", "name")
+        .first()
+    )
