@@ -26,6 +26,7 @@ from arende.servicedesk.models import (
     TicketActivity,
     TicketLink,
 )
+from arende.servicedesk.models.tickets import OPEN_STATUS_VALUES
 
 if TYPE_CHECKING:
     from arende.core.models import User
@@ -35,7 +36,7 @@ WORK_PERM = "servicedesk.work_ticket"
 NOTE_PERM = "servicedesk.view_internal_note"
 
 Status = Ticket.Status
-OPEN_STATUSES = tuple(s for s in Status.values if s not in Ticket.CLOSED_STATUSES)
+OPEN_STATUSES = OPEN_STATUS_VALUES
 RECENTLY_RESOLVED_DAYS = 14
 
 # The columns of the queue table that can be sorted, and what each sorts by.
