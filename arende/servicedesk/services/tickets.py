@@ -614,7 +614,6 @@ def ticket_reply(
     )
     if not staff and ticket.status == Status.RESOLVED:
         # A reply to a resolved ticket means it is not solved after all (within the window).
-        ticket.save()
         ticket_reopen(actor=actor, ticket=ticket, reason=body, rules=rules)
         return activity
     if not ticket.is_open:
