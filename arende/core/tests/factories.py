@@ -5,6 +5,7 @@ from __future__ import annotations
 import factory
 from django.contrib.auth.hashers import make_password
 
+from arende.core import access
 from arende.core.models import Department, Organisation, Role, RoleAssignment, User
 
 TEST_PASSWORD = "test-password-1"
@@ -62,7 +63,5 @@ def grant(user: User, role_code: str, organisation: Organisation | None = None) 
     RoleAssignment.objects.create(
         user=user, role=Role.objects.get(code=role_code), organisation=organisation
     )
-    for attr in ("_arende_grants", "_arende_is_it_staff", "_perm_cache"):
-        if hasattr(user, attr):
-            delattr(user, attr)
+    access.clear_cache(user)
     return user
