@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -34,7 +34,6 @@ class DemoLogin:
 @dataclass
 class SeedResult:
     created: int = 0
-    logins: list[DemoLogin] = field(default_factory=list)
 
 
 def _organisation(
@@ -144,7 +143,6 @@ def seed_demo(*, password: str) -> SeedResult:
                 ends_on=ends,
             )
         staff[first] = user
-        result.logins.append(DemoLogin(user.email, user.get_full_name(), title))
 
     first, last, title, short, dept = world.CONTROLLER
     controller = _user(
@@ -157,7 +155,6 @@ def seed_demo(*, password: str) -> SeedResult:
         password=password,
     )
     _grant(controller, ["controller"], None)
-    result.logins.append(DemoLogin(controller.email, controller.get_full_name(), title))
 
     for first, last, title, short in world.BOARD_MEMBERS:
         member = _user(
@@ -171,7 +168,6 @@ def seed_demo(*, password: str) -> SeedResult:
         )
         _grant(member, ["board_member"], herrljunga)
         _grant(member, ["board_member"], vargarda)
-        result.logins.append(DemoLogin(member.email, member.get_full_name(), title))
     first, last, title, short = world.AUDITOR
     auditor = _user(
         result,
@@ -183,10 +179,8 @@ def seed_demo(*, password: str) -> SeedResult:
         password=password,
     )
     _grant(auditor, ["auditor"], by_short[short])
-    result.logins.append(DemoLogin(auditor.email, auditor.get_full_name(), title))
 
     names = itertools.product(world.LAST_NAMES, world.FIRST_NAMES)
-    first_requester: dict[str, User] = {}
     for (short, _name), department in departments.items():
         if short == "IT-nämnden" or (
             department.parent_id is None
@@ -207,16 +201,6 @@ def seed_demo(*, password: str) -> SeedResult:
                 phone=f"0{'513' if short == 'Herrljunga' else '322'}-{next(phones)}",
             )
             _grant(user, ["requester"], organisation)
-            first_requester.setdefault(short, user)
-    for short in ("Herrljunga", "Vårgårda"):
-        requester = first_requester[short]
-        result.logins.append(
-            DemoLogin(
-                requester.email,
-                requester.get_full_name(),
-                f"Medarbetare, {requester.department} ({short})",
-            )
-        )
 
     for name, line, email, description, members in world.SUPPORT_GROUPS:
         group = SupportGroup.objects.filter(name=name).first() or support_group_create(

@@ -30,13 +30,12 @@ class Command(BaseCommand):
         password = os.environ.get("DEMO_PASSWORD", DEFAULT_DEMO_PASSWORD)
         if if_empty and User.objects.exists():
             self.stdout.write("The database has users already; demo data not loaded again.")
-            logins = demo_logins()
         else:
             result = seed_demo(password=password)
             self.stdout.write(
                 self.style.SUCCESS(f"Demo data ready ({result.created} users created).")
             )
-            logins = result.logins
+        logins = demo_logins()
         if quiet_logins or not logins:
             return
         self.stdout.write(f"\nDemo logins (password: {password}, unless changed since):")
