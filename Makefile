@@ -46,7 +46,6 @@ clean:
 # Seeds realistic volumes on PostgreSQL (BENCH_DATABASE_URL; kept between runs) and prints a
 # table of timings and query counts. BENCH_TICKETS=100000 for a quicker run.
 bench: setup
-	@psql "$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}" -tAc "SELECT 1" >/dev/null 2>&1 || true
 	@createdb -h 127.0.0.1 -U postgres arende_bench 2>/dev/null || true
 	$(BIN)/python bench/sla_engine.py
 	$(BIN)/python bench/run.py
