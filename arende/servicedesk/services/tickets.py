@@ -32,6 +32,7 @@ from arende.servicedesk.models import (
     TicketCounter,
     TicketLink,
 )
+from arende.servicedesk.signals import ticket_changed
 
 Status = Ticket.Status
 
@@ -133,8 +134,28 @@ def _activity(
     )
 
 
-def _save(ticket: Ticket, *, actor: User | None, before: dict[str, Any], verb: str) -> Ticket:
-    """Bump the version, save, and audit the fields that changed."""
+def _changed(
+    ticket: Ticket,
+    *,
+    actor: User | None,
+    verb: str,
+    activity: TicketActivity | None = None,
+    imported: bool = False,
+) -> None:
+    ticket_changed.send(
+        sender=Ticket, ticket=ticket, verb=verb, actor=actor, activity=activity, imported=imported
+    )
+
+
+def _save(
+    ticket: Ticket,
+    *,
+    actor: User | None,
+    before: dict[str, Any],
+    verb: str,
+    activity: TicketActivity | None = None,
+) -> Ticket:
+    """Bump the version, save, audit the fields that changed, and tell the listeners."""
     changes = {
         field: [old, audit_value(getattr(ticket, field))]
         for field, old in before.items()
@@ -144,6 +165,7 @@ def _save(ticket: Ticket, *, actor: User | None, before: dict[str, Any], verb: s
     ticket.save()
     changes["version"] = [ticket.version - 1, ticket.version]
     audit_record(actor=actor, action="update", obj=ticket, changes=changes, verb=verb)
+    _changed(ticket, actor=actor, verb=verb, activity=activity)
     return ticket
 
 
@@ -274,7 +296,7 @@ def ticket_create(
         started_at=at,
         by=actor if actor and actor.is_authenticated else None,
     )
-    _activity(
+    created = _activity(
         ticket,
         actor=actor,
         kind=TicketActivity.Kind.SYSTEM,
@@ -296,6 +318,7 @@ def ticket_create(
             "group": [None, audit_value(group)],
         },
     )
+    _changed(ticket, actor=actor, verb="create", activity=created, imported=created_at is not None)
     return ticket
 
 
@@ -618,7 +641,7 @@ def ticket_reply(
         return activity
     if not ticket.is_open:
         raise ValidationFailed(_("The ticket is closed; report a new one instead."), field="body")
-    _save(ticket, actor=actor, before=before, verb="reply")
+    _save(ticket, actor=actor, before=before, verb="reply", activity=activity)
     return activity
 
 
@@ -644,6 +667,7 @@ def ticket_add_note(*, actor: User | None, ticket: Ticket, body: str) -> TicketA
         verb="note",
         changes={"note": [None, f"#{activity.pk}"]},
     )
+    _changed(ticket, actor=actor, verb="note", activity=activity)
     return activity
 
 
