@@ -50,6 +50,17 @@ OPEN_STATUS_VALUES = (
 )
 
 
+class SlaState(models.TextChoices):
+    """The worst state among a ticket's SLA clocks; text, so it never depends on colour."""
+
+    NONE = "", _("No SLA")
+    RUNNING = "running", _("On track")
+    PAUSED = "paused", _("Paused")
+    WARNING = "warning", _("About to breach")
+    BREACHED = "breached", _("Breached")
+    MET = "met", _("Met")
+
+
 class Ticket(models.Model):
     """An ärende: an incident, a service request or a question."""
 
@@ -204,6 +215,12 @@ class Ticket(models.Model):
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     resolved_in_first_line = models.BooleanField(_("resolved in first line"), null=True)
+    # Kept by the SLA app (sla/services.py) so that queues can sort and filter by time left
+    # without a join: the earliest deadline among the ticket's running clocks, and their state.
+    sla_due_at = models.DateTimeField(_("SLA deadline"), null=True, blank=True, editable=False)
+    sla_state = models.CharField(
+        _("SLA state"), max_length=12, choices=SlaState.choices, blank=True, editable=False
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = TicketQuerySet.as_manager()
@@ -235,6 +252,11 @@ class Ticket(models.Model):
                 fields=["priority", "created_at", "id"],
                 condition=Q(status__in=OPEN_STATUS_VALUES),
                 name="ticket_open_priority",
+            ),
+            models.Index(
+                fields=["sla_due_at", "id"],
+                condition=Q(status__in=OPEN_STATUS_VALUES),
+                name="ticket_open_sla_due",
             ),
         ]
 
