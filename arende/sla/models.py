@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from arende.sla import engine
+from arende.sla import clocks, engine
 
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -112,6 +112,10 @@ class CalendarException(models.Model):
             raise ValidationError({"hours": _("Give hours like 08:00-12:00.")}) from None
 
 
+def default_pause_statuses() -> list[str]:
+    return sorted(clocks.DEFAULT_PAUSE_STATUSES)
+
+
 class SlaPolicy(models.Model):
     """Targets for a set of tickets. Policies are tried in order; the first that matches wins."""
 
@@ -150,6 +154,12 @@ class SlaPolicy(models.Model):
     second_warn_at_percent = models.PositiveSmallIntegerField(
         _("second warning at (%)"), default=90
     )
+    pause_statuses = models.JSONField(
+        _("statuses that pause the clocks"),
+        default=default_pause_statuses,
+        blank=True,
+        help_text=_("While a ticket has one of these statuses, none of its clocks count."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     version = models.PositiveIntegerField(default=1, editable=False)
 
@@ -167,3 +177,106 @@ class SlaPolicy(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Metric(models.TextChoices):
+    FIRST_RESPONSE = clocks.FIRST_RESPONSE, _("First response")
+    RESOLUTION = clocks.RESOLUTION, _("Resolution")
+    SECOND_LINE = clocks.SECOND_LINE, _("Second line (OLA)")
+
+
+class ClockState(models.TextChoices):
+    RUNNING = clocks.RUNNING, _("On track")
+    PAUSED = clocks.PAUSED, _("Paused")
+    MET = clocks.MET, _("Met")
+    BREACHED = clocks.BREACHED, _("Breached")
+    CANCELLED = clocks.CANCELLED, _("Cancelled")
+
+
+class StatusSpan(models.Model):
+    """How long a ticket had each status: the history that pauses are computed from."""
+
+    ticket = models.ForeignKey(
+        "servicedesk.Ticket", on_delete=models.CASCADE, related_name="status_spans"
+    )
+    status = models.CharField(_("status"), max_length=20)
+    started_at = models.DateTimeField(_("from"))
+    ended_at = models.DateTimeField(_("to"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        verbose_name = _("status period")
+        verbose_name_plural = _("status periods")
+        indexes = [models.Index(fields=["ticket", "started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.status} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class SlaClock(models.Model):
+    """One metric's clock on one ticket, as last computed from the ticket's history.
+
+    Rows are derived data: ``sla/services.py`` recomputes them whenever the ticket, its policy
+    or its calendar changes. ``alert_level`` is the one field that is not derived: it records
+    which alerts were sent (1 warning, 2 critical, 3 breached), so each is sent once.
+    """
+
+    ticket = models.ForeignKey(
+        "servicedesk.Ticket", on_delete=models.CASCADE, related_name="sla_clocks"
+    )
+    metric = models.CharField(_("metric"), max_length=20, choices=Metric.choices)
+    policy = models.ForeignKey(
+        SlaPolicy,
+        verbose_name=_("SLA policy"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="clocks",
+    )
+    calendar_name = models.CharField(_("calendar"), max_length=100, blank=True)
+    target_minutes = models.PositiveIntegerField(_("target (business minutes)"))
+    state = models.CharField(_("state"), max_length=12, choices=ClockState.choices)
+    started_at = models.DateTimeField(_("started"))
+    elapsed_seconds = models.PositiveIntegerField(_("counted (business seconds)"), default=0)
+    stopped_at = models.DateTimeField(_("stopped"), null=True, blank=True)
+    deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
+    breached_at = models.DateTimeField(_("breached"), null=True, blank=True)
+    warn_at = models.DateTimeField(null=True, blank=True)
+    critical_at = models.DateTimeField(null=True, blank=True)
+    alert_level = models.PositiveSmallIntegerField(default=0)
+    computed_at = models.DateTimeField(_("computed"))
+
+    class Meta:
+        ordering = ["ticket", "metric"]
+        verbose_name = _("SLA clock")
+        verbose_name_plural = _("SLA clocks")
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "metric"], name="sla_clock_per_metric"),
+        ]
+        indexes = [
+            # The alert job's three questions: which running clocks passed a threshold.
+            models.Index(
+                fields=["warn_at"],
+                condition=models.Q(state="running", alert_level__lt=1),
+                name="sla_clock_due_warning",
+            ),
+            models.Index(
+                fields=["critical_at"],
+                condition=models.Q(state="running", alert_level__lt=2),
+                name="sla_clock_due_critical",
+            ),
+            models.Index(
+                fields=["deadline"],
+                condition=models.Q(state__in=["running", "breached"], alert_level__lt=3),
+                name="sla_clock_due_breach",
+            ),
+            # The compliance report reads finished clocks by the month they stopped.
+            models.Index(fields=["metric", "stopped_at"], name="sla_clock_stopped"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.metric} {self.state}"
+
+    @property
+    def remaining_seconds(self) -> int:
+        return self.target_minutes * 60 - self.elapsed_seconds

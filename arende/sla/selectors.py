@@ -11,8 +11,9 @@ from django.utils import timezone
 from arende.sla import engine
 from arende.sla.models import WEEKDAY_KEYS, Calendar, SlaPolicy
 
-# Years around today that a calendar is built for; a clock rarely reaches further.
-YEARS_BACK, YEARS_AHEAD = 2, 2
+# Years a calendar knows its holidays for: far enough back for imported history (the demo starts
+# in 2021) and ahead for deadlines. Outside them only the weekly hours apply.
+FIRST_YEAR, YEARS_AHEAD = 2015, 5
 
 
 def calendar_for(organisation_id: int | None, service_id: int | None) -> Calendar | None:
@@ -54,7 +55,7 @@ def _build(name, year, always_open, weekly, closed_eves, shortened, tz, exceptio
     if always_open:
         return engine.BusinessCalendar(always_open=True, tz=tz, name=name)
     return engine.swedish_calendar(
-        range(year - YEARS_BACK, year + YEARS_AHEAD + 1),
+        range(min(FIRST_YEAR, year), year + YEARS_AHEAD + 1),
         schedule=tuple(engine.hours(*spans) for spans in weekly),
         closed_eves=closed_eves,
         shortened_days=engine.DEFAULT_SHORTENED_DAYS if shortened else {},

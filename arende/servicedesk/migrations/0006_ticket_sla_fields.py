@@ -4,6 +4,17 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def reinstall_sqlite_search(apps, schema_editor):
+    # Adding a column with a default makes SQLite rebuild the ticket table, which drops the
+    # full-text triggers that 0004 created on it: put them back.
+    if schema_editor.connection.vendor == "sqlite":
+        from importlib import import_module
+
+        import_module("arende.servicedesk.migrations.0004_ticket_search").install_sqlite(
+            schema_editor
+        )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -27,4 +38,5 @@ class Migration(migrations.Migration):
             model_name='ticket',
             index=models.Index(condition=models.Q(('status__in', ('pending_approval', 'new', 'assigned', 'in_progress', 'waiting_requester', 'waiting_supplier'))), fields=['sla_due_at', 'id'], name='ticket_open_sla_due'),
         ),
+        migrations.RunPython(reinstall_sqlite_search, migrations.RunPython.noop),
     ]

@@ -122,7 +122,7 @@ def _activity(
     data: dict[str, Any] | None = None,
     channel: str = "",
 ) -> TicketActivity:
-    return TicketActivity.objects.create(
+    activity = TicketActivity.objects.create(
         ticket=ticket,
         actor=actor if actor and actor.is_authenticated else None,
         kind=kind,
@@ -132,6 +132,8 @@ def _activity(
         data=data or {},
         channel=channel,
     )
+    ticket._latest_activity = activity  # what _save tells the listeners the write produced
+    return activity
 
 
 def _changed(
@@ -165,6 +167,7 @@ def _save(
     ticket.save()
     changes["version"] = [ticket.version - 1, ticket.version]
     audit_record(actor=actor, action="update", obj=ticket, changes=changes, verb=verb)
+    activity = activity or getattr(ticket, "_latest_activity", None)
     _changed(ticket, actor=actor, verb=verb, activity=activity)
     return ticket
 

@@ -1,0 +1,49 @@
+"""The SLA app follows every ticket write: status history first, then the clocks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from arende.sla import services
+
+# Verbs after which a ticket's clocks may have changed. Notes, links, ratings and watchers
+# change nothing an SLA depends on.
+RECOMPUTE_VERBS = {
+    "create",
+    "assign",
+    "escalate",
+    "hand_back",
+    "status",
+    "resolve",
+    "reopen",
+    "close",
+    "cancel",
+    "reply",
+    "update",
+    "approve",
+    "reject",
+    "merge",
+}
+
+
+def on_ticket_changed(
+    sender: Any, *, ticket: Any, verb: str, activity: Any = None, **_: Any
+) -> None:
+    if verb not in RECOMPUTE_VERBS:
+        return
+    at = activity.at if activity is not None else timezone.now()
+    if verb == "create":
+        at = ticket.created_at
+    services.status_span_track(ticket=ticket, at=at)
+    services.ticket_clocks_refresh(ticket=ticket, reason=verb)
+
+
+def on_configuration_changed(sender: Any, **_: Any) -> None:
+    """A calendar or policy changed: recompute open tickets' clocks once the change commits."""
+    from django.db import transaction
+
+    from arende.sla.jobs import recompute_clocks
+
+    transaction.on_commit(lambda: recompute_clocks(open_only=True))
