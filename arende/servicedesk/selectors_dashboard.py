@@ -47,6 +47,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from arende.core.access import scope_for
+from arende.core.exports import Column, Table
 from arende.core.models import Organisation
 from arende.servicedesk.models import (
     BacklogSnapshot,
@@ -734,30 +735,6 @@ def dashboard(query: DashboardQuery) -> Dashboard:
         groups=per_group(query),
         figures=key_figures(query, backlog),
     )
-
-
-@dataclass(frozen=True)
-class Column:
-    title: Any
-    kind: str = "int"  # int | decimal | percent | date | text
-    decimals: int = 1
-
-
-@dataclass(frozen=True)
-class Table:
-    """One exportable table: the same rows the page shows."""
-
-    name: str
-    title: Any
-    columns: list[Column]
-    rows: list[list[Any]]
-
-    def cells(self) -> list[list[tuple[Any, Column]]]:
-        """Each row as (value, column) pairs, for the page's table."""
-        return [
-            [(value, column) for value, column in zip(row, self.columns, strict=True)]
-            for row in self.rows
-        ]
 
 
 def backlog_table(points: list[BacklogPoint]) -> Table:

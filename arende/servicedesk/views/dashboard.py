@@ -6,10 +6,7 @@ same selector with the same filters, so the file and the page always agree.
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
-from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -24,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from arende.core.exports import Table, csv_response, xlsx_response
 from arende.servicedesk import charts
 from arende.servicedesk import selectors_dashboard as sel
 
@@ -281,18 +279,7 @@ def _charts(board: sel.Dashboard) -> dict[str, Any]:
 # Exports -------------------------------------------------------------------------------------
 
 
-def _csv_value(value: Any, kind: str) -> str:
-    """Plain figures (no thousands separator) with the reader's decimal sign."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, Decimal | float):
-        return str(value).replace(".", formats.get_format("DECIMAL_SEPARATOR"))
-    return str(value)
-
-
-def _filename(table: sel.Table, query: sel.DashboardQuery, extension: str) -> str:
+def _filename(table: Table, query: sel.DashboardQuery, extension: str) -> str:
     return f"arende-{table.name.replace('_', '-')}-{query.start}-{query.end}.{extension}"
 
 
@@ -305,74 +292,12 @@ def _filter_summary(query: sel.DashboardQuery) -> list[tuple[str, str]]:
     ]
 
 
-def _csv(table: sel.Table, query: sel.DashboardQuery) -> HttpResponse:
-    """Semicolon-separated, UTF-8 with a byte-order mark and the reader's decimal sign: what
-    Excel in a Swedish locale opens correctly by double-click."""
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow([str(column.title) for column in table.columns])
-    for row in table.rows:
-        writer.writerow(
-            [
-                _csv_value(value, column.kind)
-                for value, column in zip(row, table.columns, strict=True)
-            ]
-        )
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_filename(table, query, "csv")}"'
-    return response
+def _csv(table: Table, query: sel.DashboardQuery) -> HttpResponse:
+    return csv_response(table, _filename(table, query, "csv"))
 
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _xlsx(table: sel.Table, query: sel.DashboardQuery) -> HttpResponse:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = _sheet_title(str(table.title))
-    sheet.append([str(column.title) for column in table.columns])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    number_formats = {"int": "#,##0", "decimal": "0.0", "percent": "0.0%", "date": "yyyy-mm-dd"}
-    for row in table.rows:
-        values = []
-        for value, column in zip(row, table.columns, strict=True):
-            if column.kind == "percent" and value is not None:
-                value = float(value) / 100
-            elif isinstance(value, Decimal):
-                value = float(value)
-            values.append(value)
-        sheet.append(values)
-        for cell, column in zip(sheet[sheet.max_row], table.columns, strict=True):
-            if column.kind in number_formats:
-                cell.number_format = number_formats[column.kind]
-    for index, column in enumerate(table.columns, start=1):
-        longest = max([len(str(column.title)), *(len(str(r[index - 1])) for r in table.rows)])
-        sheet.column_dimensions[get_column_letter(index)].width = min(max(longest + 2, 10), 60)
-    sheet.freeze_panes = "A2"
-    about = workbook.create_sheet(_sheet_title(_("About")))
-    about.append([str(table.title)])
-    about["A1"].font = Font(bold=True)
-    for label, value in _filter_summary(query):
-        about.append([label, value])
-    about.column_dimensions["A"].width = 16
-    about.column_dimensions["B"].width = 40
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="{_filename(table, query, "xlsx")}"'
-    return response
-
-
-def _sheet_title(title: str) -> str:
-    for char in "[]:*?/\\":
-        title = title.replace(char, " ")
-    return title[:31]
+def _xlsx(table: Table, query: sel.DashboardQuery) -> HttpResponse:
+    return xlsx_response(table, _filename(table, query, "xlsx"), _filter_summary(query))
 
 
 @login_required
