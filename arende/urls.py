@@ -20,6 +20,7 @@ router.register("categories", servicedesk_api.CategoryViewSet, basename="categor
 urlpatterns = [
     path("", include("arende.core.urls")),
     path("", include("arende.servicedesk.urls")),
+    path("sla/", include("arende.sla.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -33,6 +33,7 @@ NAVIGATION: list[NavItem] = [
         "servicedesk:dashboard",
         _perm("servicedesk.view_servicedesk_dashboard"),
     ),
+    NavItem(_("SLA"), "sla:report", _perm("servicedesk.view_servicedesk_dashboard")),
     NavItem(_("People"), "core:user_list", _perm("core.view_user")),
     NavItem(_("Organisations"), "core:organisation_list", _perm("core.view_organisation")),
     NavItem(_("Audit log"), "core:audit_list", _perm("core.view_auditevent")),

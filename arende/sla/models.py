@@ -270,8 +270,13 @@ class SlaClock(models.Model):
                 condition=models.Q(state__in=["running", "breached"], alert_level__lt=3),
                 name="sla_clock_due_breach",
             ),
-            # The compliance report reads finished clocks by the month they stopped.
-            models.Index(fields=["metric", "stopped_at"], name="sla_clock_stopped"),
+            # The compliance report reads clocks by when their outcome became known.
+            models.Index(fields=["stopped_at"], name="sla_clock_stopped"),
+            models.Index(
+                fields=["breached_at"],
+                condition=models.Q(stopped_at__isnull=True),
+                name="sla_clock_breached_running",
+            ),
         ]
 
     def __str__(self) -> str:
