@@ -9,7 +9,8 @@ are simply not counted.
 Rules:
 - every metric counts business time only (the calendar's opening hours);
 - while the ticket's status is one of the policy's pause statuses, no metric counts;
-- *first response* runs from creation to the first public answer by staff;
+- *first response* runs from creation to the first public answer by staff or the moment a
+  person takes the ticket (assigned to someone), whichever comes first (services.facts_of);
 - *resolution* runs from creation while the ticket is open, stops when it is resolved, closed
   or cancelled, and resumes (keeping the time already counted) when it is reopened;
 - *second line* (an OLA) runs like resolution, but only from the first escalation;

@@ -73,6 +73,8 @@ from arende.servicedesk.models import (
 )
 from arende.servicedesk.services import tickets as services
 from arende.servicedesk.services.snapshots import backlog_snapshots_take
+from arende.sla.demo import ensure_sla_configuration
+from arende.sla.services import clocks_recompute, status_spans_rebuild
 
 HISTORY_START = datetime.date(2021, 1, 1)
 HISTORY_END = datetime.date(2021, 11, 26)
@@ -1011,6 +1013,7 @@ def seed_history(
     cast = _cast()
     if cast is None:
         return HistoryResult(skipped=True)
+    ensure_sla_configuration()  # after the catalogue: the switch has a calendar of its own
     plans = Planner(cast, start=start, end=end, volume=volume, seed=seed).run()
     references = references_for(plans)
     since = _at(end, 0) - datetime.timedelta(days=services_days - 1)
@@ -1040,6 +1043,11 @@ def seed_history(
         },
     )
     days = backlog_snapshots_take(start=start, end=end)
+    # The services kept the SLA clocks as they went, but at the import's own clock; now that
+    # every time is the planned one, rebuild the status history and the clocks from it.
+    ids = list(Ticket.objects.values_list("pk", flat=True))
+    status_spans_rebuild(ticket_ids=ids)
+    clocks_recompute(ticket_ids=ids)
     return HistoryResult(
         tickets=len(plans),
         through_services=len(replayed),

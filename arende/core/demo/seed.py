@@ -16,6 +16,7 @@ from arende.people.models import Employment
 from arende.people.services import employment_create
 from arende.servicedesk.models import SupportGroup
 from arende.servicedesk.services import support_group_add_member, support_group_create
+from arende.sla.demo import ensure_sla_configuration
 
 DOMAINS = {
     "Herrljunga": "herrljunga.example",
@@ -208,6 +209,7 @@ def seed_demo(*, password: str) -> SeedResult:
         )
         for member in members:
             support_group_add_member(actor=None, group=group, user=staff[member])
+    ensure_sla_configuration()
     history.seed_demo_history()
     return result
 

@@ -169,26 +169,23 @@ def test_alerts_are_sent_once_to_assignee_group_and_for_priority_one_the_manager
 
     sla_alert.connect(listener)
     try:
-        later = ticket.created_at + 20 * 60 * datetime.timedelta(seconds=1)  # 20 min of 30
-        assert sla_alerts_send(now=later) == 0
-        warning_time = ticket.created_at + datetime.timedelta(minutes=23)  # past 75 % of 30
+        # Taking the ticket answered it; the resolution clock (4 h) is what can alert now.
+        assert sla_alerts_send(now=ticket.created_at + 2 * HOUR) == 0
+        warning_time = ticket.created_at + datetime.timedelta(minutes=185)  # past 75 % of 4 h
         assert sla_alerts_send(now=warning_time) == 1
         assert sla_alerts_send(now=warning_time) == 0  # once
         metric, level, recipients = received[0]
-        assert (metric, level) == (clocks.FIRST_RESPONSE, "warning")
+        assert (metric, level) == (clocks.RESOLUTION, "warning")
         assert set(recipients) == {desk["agent"], desk["colleague"], desk["manager"]}
-        # Past every threshold of both clocks at once: only the breach alerts.
-        much_later = ticket.created_at + 5 * HOUR
-        assert sla_alerts_send(now=much_later) == 2
-        assert sorted((m, lvl) for m, lvl, _r in received[1:]) == [
-            (clocks.FIRST_RESPONSE, "breached"),
-            (clocks.RESOLUTION, "breached"),
-        ]
-        assert {lvl for _m, lvl, _r in received[1:]} == {"breached"}
+        # Past the critical threshold and the deadline at once: only the breach alert.
+        assert sla_alerts_send(now=ticket.created_at + 5 * HOUR) == 1
+        assert [(m, lvl) for m, lvl, _r in received[1:]] == [(clocks.RESOLUTION, "breached")]
     finally:
         sla_alert.disconnect(listener)
     recorded = TicketActivity.objects.filter(ticket=ticket, data__event="sla_alert")
-    assert recorded.count() == 3
+    assert recorded.count() == 2
+    ticket.refresh_from_db()
+    assert ticket.sla_state == "breached"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -238,3 +235,14 @@ def test_status_history_rebuilt_from_the_timeline_gives_the_same_clocks(desk):
         before.elapsed_seconds,
         before.stopped_at,
     )
+
+
+def test_taking_the_ticket_counts_as_the_first_response(desk):
+    ticket = _ticket(desk)
+    assert _clock(ticket, clocks.FIRST_RESPONSE).state == clocks.RUNNING
+    services.ticket_assign(
+        actor=desk["agent"], ticket=ticket, version=None, group=desk["first"], assignee=desk["agent"]
+    )
+    response = _clock(ticket, clocks.FIRST_RESPONSE)
+    assert response.state == clocks.MET and response.stopped_at is not None
+    assert _clock(ticket).state == clocks.RUNNING  # resolution goes on
