@@ -49,3 +49,4 @@ bench: setup
 	@createdb -h 127.0.0.1 -U postgres arende_bench 2>/dev/null || true
 	$(BIN)/python bench/sla_engine.py
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/sla_recompute.py

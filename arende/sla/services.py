@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Min
+from django.db.models.base import ModelState
 from django.utils import timezone
 
 from arende.servicedesk.models import LineSpan, SlaState, Ticket, TicketActivity
@@ -45,6 +46,8 @@ _FACT_FIELDS = (
     "escalated_at",
     "resolved_at",
     "closed_at",
+    "sla_due_at",
+    "sla_state",
 )
 
 _STATE_ORDER = {  # worst first: what the queue shows for a ticket with several clocks
@@ -201,17 +204,33 @@ def facts_of(
     )
 
 
-def _load(ids: list[int]) -> list[tuple[dict[str, Any], clock_rules.TicketFacts]]:
-    rows = list(Ticket.objects.filter(pk__in=ids).values(*_FACT_FIELDS))
+def _load(
+    ids: list[int], pk_range: tuple[int, int] | None = None
+) -> list[tuple[dict[str, Any], clock_rules.TicketFacts]]:
+    """The facts of tickets ``ids``. With ``pk_range`` (the ids' min and max, for a chunk of a
+    recomputation) the queries filter by range instead of a long IN list, which the database
+    plans and the driver binds much faster; rows outside ``ids`` are dropped here."""
+    if pk_range is not None:
+        wanted = set(ids)
+        lo, hi = pk_range
+        ticket_filter = {"pk__gte": lo, "pk__lte": hi}
+        related = {"ticket_id__gte": lo, "ticket_id__lte": hi}
+    else:
+        wanted = None
+        ticket_filter = {"pk__in": ids}
+        related = {"ticket_id__in": ids}
+    rows = list(Ticket.objects.filter(**ticket_filter).values(*_FACT_FIELDS))
+    if wanted is not None:
+        rows = [row for row in rows if row["id"] in wanted]
     spans: dict[int, list[tuple]] = defaultdict(list)
     for ticket_id, status, started_at, ended_at in (
-        StatusSpan.objects.filter(ticket_id__in=ids)
+        StatusSpan.objects.filter(**related)
         .order_by("ticket_id", "started_at", "id")
         .values_list("ticket_id", "status", "started_at", "ended_at")
     ):
         spans[ticket_id].append((status, started_at, ended_at))
     taken = dict(
-        LineSpan.objects.filter(ticket_id__in=ids, assignee__isnull=False)
+        LineSpan.objects.filter(**related, assignee__isnull=False)
         .values("ticket_id")
         .annotate(first=Min("started_at"))
         .values_list("ticket_id", "first")
@@ -219,13 +238,35 @@ def _load(ids: list[int]) -> list[tuple[dict[str, Any], clock_rules.TicketFacts]
     return [(row, facts_of(row, spans.get(row["id"], []), taken.get(row["id"]))) for row in rows]
 
 
+_CLOCK_COLUMNS = (
+    "ticket_id",
+    "metric",
+    "policy_id",
+    "calendar_name",
+    "target_minutes",
+    "state",
+    "started_at",
+    "elapsed_seconds",
+    "stopped_at",
+    "deadline",
+    "breached_at",
+    "warn_at",
+    "critical_at",
+    "alert_level",
+    "computed_at",
+)
+
+
 def _clock_row(
     ticket_id: int, clock: clock_rules.Clock, policy: SlaPolicy, calendar_name: str, now
 ) -> SlaClock:
-    return SlaClock(
+    # Built without SlaClock.__init__ (a plain attribute dict): a recomputation makes millions.
+    row = SlaClock.__new__(SlaClock)
+    row.__dict__.update(
+        id=None,
         ticket_id=ticket_id,
         metric=clock.metric,
-        policy=policy,
+        policy_id=policy.pk,
         calendar_name=calendar_name,
         target_minutes=int(clock.target.total_seconds() // 60),
         state=clock.state,
@@ -236,8 +277,43 @@ def _clock_row(
         breached_at=clock.breached_at,
         warn_at=clock.warn_at,
         critical_at=clock.critical_at,
+        alert_level=0,
         computed_at=now,
     )
+    return row
+
+
+def _ticket_filter(ids: list[int], pk_range: tuple[int, int] | None) -> dict[str, Any]:
+    if pk_range is None:
+        return {"ticket_id__in": ids}
+    return {"ticket_id__gte": pk_range[0], "ticket_id__lte": pk_range[1]}
+
+
+def _delete_clocks(ids: list[int], pk_range: tuple[int, int] | None) -> None:
+    """Delete the clocks of ``ids``: by range when the chunk is exactly that range."""
+    if pk_range is not None and len(ids) == pk_range[1] - pk_range[0] + 1:
+        SlaClock.objects.filter(**_ticket_filter(ids, pk_range)).delete()
+    else:
+        SlaClock.objects.filter(ticket_id__in=ids).delete()
+
+
+def _insert_clocks(rows: list[SlaClock]) -> None:
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        # COPY: several times faster than a multi-row INSERT for the big recomputations.
+        connection.ensure_connection()
+        with connection.connection.cursor() as cursor:
+            columns = ", ".join(_CLOCK_COLUMNS)
+            with cursor.copy(f"COPY sla_slaclock ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    values = row.__dict__
+                    copy.write_row([values[name] for name in _CLOCK_COLUMNS])
+        return
+    for row in rows:
+        row._state = ModelState()
+        row._state.adding = True
+    SlaClock.objects.bulk_create(rows, batch_size=2000)
 
 
 def ticket_summary(
@@ -261,19 +337,36 @@ def ticket_summary(
 
 
 def _store(
-    ctx: _Context, loaded: list[tuple[dict[str, Any], clock_rules.TicketFacts]]
+    ctx: _Context,
+    loaded: list[tuple[dict[str, Any], clock_rules.TicketFacts]],
+    *,
+    keep_old: bool = False,
+    pk_range: tuple[int, int] | None = None,
 ) -> dict[int, tuple[list[SlaClock], list[SlaClock]]]:
-    """Compute and write the clocks of the loaded tickets; returns (old, new) per ticket."""
+    """Compute and write the clocks of the loaded tickets; returns (old, new) per ticket.
+
+    Old clocks are read whole only with ``keep_old`` (one ticket, to show what changed);
+    otherwise only the alert levels that must survive the recomputation are read.
+    """
     ids = [row["id"] for row, _facts in loaded]
     existing: dict[int, dict[str, SlaClock]] = defaultdict(dict)
-    for clock in SlaClock.objects.filter(ticket_id__in=ids):
-        existing[clock.ticket_id][clock.metric] = clock
+    levels: dict[tuple[int, str], int] = {}
+    if keep_old:
+        for clock in SlaClock.objects.filter(ticket_id__in=ids).select_related("policy"):
+            existing[clock.ticket_id][clock.metric] = clock
+            levels[clock.ticket_id, clock.metric] = clock.alert_level
+    else:
+        levels = {
+            (ticket_id, metric): level
+            for ticket_id, metric, level in SlaClock.objects.filter(
+                alert_level__gt=0, **_ticket_filter(ids, pk_range)
+            ).values_list("ticket_id", "metric", "alert_level")
+        }
     rows: list[SlaClock] = []
     summaries: dict[int, tuple[datetime.datetime | None, str]] = {}
     result: dict[int, tuple[list[SlaClock], list[SlaClock]]] = {}
     for row, facts in loaded:
         ticket_id = row["id"]
-        old = existing.get(ticket_id, {})
         policy = ctx.policy(row)
         new: list[SlaClock] = []
         if policy is not None:
@@ -281,20 +374,21 @@ def _store(
             computed = clock_rules.compute_clocks(calendar, facts, targets_of(policy), now=ctx.now)
             for clock in computed:
                 fresh = _clock_row(ticket_id, clock, policy, calendar_name, ctx.now)
-                previous = old.get(clock.metric)
-                if previous is not None:
+                level = levels.get((ticket_id, clock.metric))
+                if level:
                     # Alerts already sent stay sent, unless the clock moved back under the
                     # threshold (a longer target, a pause): then the next pass may alert again.
-                    fresh.alert_level = _kept_alert_level(previous.alert_level, fresh, ctx.now)
+                    fresh.alert_level = _kept_alert_level(level, fresh, ctx.now)
                 new.append(fresh)
         rows += new
-        summaries[ticket_id] = ticket_summary(new, ctx.now)
-        result[ticket_id] = (list(old.values()), new)
-    # Replace rather than update: one DELETE and a multi-row INSERT are far cheaper than an
-    # UPDATE per row, and clock rows are derived data that nothing else refers to.
-    if existing:
-        SlaClock.objects.filter(ticket_id__in=ids).delete()
-    SlaClock.objects.bulk_create(rows, batch_size=2000)
+        summary = ticket_summary(new, ctx.now)
+        if summary != (row["sla_due_at"], row["sla_state"]):
+            summaries[ticket_id] = summary
+        result[ticket_id] = (list(existing.get(ticket_id, {}).values()), new)
+    # Replace rather than update: one DELETE and a COPY are far cheaper than an UPDATE per
+    # row, and clock rows are derived data that nothing else refers to.
+    _delete_clocks(ids, pk_range)
+    _insert_clocks(rows)
     _write_summaries(summaries)
     return result
 
@@ -337,7 +431,7 @@ def ticket_clocks_refresh(
 ) -> list[SlaClock]:
     """Recompute one ticket's clocks; a change of policy or target is shown on the ticket."""
     ctx = _Context.new(now)
-    old, new = _store(ctx, _load([ticket.pk]))[ticket.pk]
+    old, new = _store(ctx, _load([ticket.pk]), keep_old=True)[ticket.pk]
     _record_recalculation(ticket, old, new, reason=reason, at=ctx.now)
     ticket.sla_due_at, ticket.sla_state = ticket_summary(new, ctx.now)
     return new
@@ -354,7 +448,7 @@ def _record_recalculation(
             continue
         if (previous.policy_id, previous.target_minutes) != (clock.policy_id, clock.target_minutes):
             changes[clock.metric] = {
-                "policy": [str(previous.policy or ""), str(clock.policy or "")],
+                "policy": [str(previous.policy or ""), str(_policy_name(clock.policy_id))],
                 "target_minutes": [previous.target_minutes, clock.target_minutes],
                 "deadline": [_iso(previous.deadline), _iso(clock.deadline)],
                 "state": [previous.state, clock.state],
@@ -369,6 +463,10 @@ def _record_recalculation(
         )
 
 
+def _policy_name(pk: int | None) -> str:
+    return str(SlaPolicy.objects.filter(pk=pk).values_list("name", flat=True).first() or "")
+
+
 def _iso(value: datetime.datetime | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -377,6 +475,7 @@ def clocks_recompute(
     *,
     ticket_ids: Iterable[int] | None = None,
     open_only: bool = False,
+    pk_range: tuple[int, int] | None = None,
     chunk_size: int = 5000,
     now: datetime.datetime | None = None,
     report=None,
@@ -388,6 +487,8 @@ def clocks_recompute(
     """
     ctx = _Context.new(now)
     queryset = Ticket.objects.all()
+    if pk_range is not None:
+        queryset = queryset.filter(pk__gte=pk_range[0], pk__lte=pk_range[1])
     if ticket_ids is not None:
         queryset = queryset.filter(pk__in=list(ticket_ids))
     if open_only:
@@ -401,11 +502,53 @@ def clocks_recompute(
         if not ids:
             return done
         with transaction.atomic():
-            _store(ctx, _load(ids))
+            _store(ctx, _load(ids, (ids[0], ids[-1])), pk_range=(ids[0], ids[-1]))
         done += len(ids)
         last = ids[-1]
         if report:
             report(done)
+
+
+def clocks_recompute_parallel(
+    *, workers: int, open_only: bool = False, upto_pk: int | None = None
+) -> int:
+    """``clocks_recompute`` of every ticket, split by id range over ``workers`` processes.
+
+    Each process has its own database connection and writes its own chunks, so on a machine
+    with several cores a calendar change over a million tickets is done in a fraction of the
+    time. The ranges are cut so that each holds about as many tickets.
+    """
+    import multiprocessing
+
+    from django.db import connections
+
+    ids = Ticket.objects.order_by("pk")
+    if upto_pk is not None:
+        ids = ids.filter(pk__lte=upto_pk)
+    total = ids.count()
+    if total == 0:
+        return 0
+    workers = max(1, min(workers, total))
+    bounds = []
+    for k in range(workers):
+        first = ids.values_list("pk", flat=True)[k * total // workers]
+        last = ids.values_list("pk", flat=True)[(k + 1) * total // workers - 1]
+        bounds.append((first, last, open_only))
+    if workers == 1:
+        return _recompute_range(bounds[0])
+    connections.close_all()  # a forked child must not share the parent's connection
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        return sum(pool.map(_recompute_range, bounds))
+
+
+def _recompute_range(bounds: tuple[int, int, bool]) -> int:
+    from django.db import connections
+
+    first, last, open_only = bounds
+    try:
+        return clocks_recompute(pk_range=(first, last), open_only=open_only)
+    finally:
+        connections.close_all()
 
 
 def _chunks(items: list[int], size: int) -> Iterator[list[int]]:

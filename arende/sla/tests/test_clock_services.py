@@ -241,7 +241,11 @@ def test_taking_the_ticket_counts_as_the_first_response(desk):
     ticket = _ticket(desk)
     assert _clock(ticket, clocks.FIRST_RESPONSE).state == clocks.RUNNING
     services.ticket_assign(
-        actor=desk["agent"], ticket=ticket, version=None, group=desk["first"], assignee=desk["agent"]
+        actor=desk["agent"],
+        ticket=ticket,
+        version=None,
+        group=desk["first"],
+        assignee=desk["agent"],
     )
     response = _clock(ticket, clocks.FIRST_RESPONSE)
     assert response.state == clocks.MET and response.stopped_at is not None
