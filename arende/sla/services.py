@@ -219,6 +219,8 @@ def _load(
         wanted = None
         ticket_filter = {"pk__in": ids}
         related = {"ticket_id__in": ids}
+    if pk_range is not None and connection.vendor == "postgresql":
+        return _load_range_postgresql(pk_range, wanted)
     rows = list(Ticket.objects.filter(**ticket_filter).values(*_FACT_FIELDS))
     if wanted is not None:
         rows = [row for row in rows if row["id"] in wanted]
@@ -236,6 +238,56 @@ def _load(
         .values_list("ticket_id", "first")
     )
     return [(row, facts_of(row, spans.get(row["id"], []), taken.get(row["id"]))) for row in rows]
+
+
+def _load_range_postgresql(
+    pk_range: tuple[int, int], wanted: set[int] | None
+) -> list[tuple[dict[str, Any], clock_rules.TicketFacts]]:
+    """``_load`` for a chunk of a big recomputation: the same three reads in plain SQL with a
+    binary cursor, which skips the ORM's per-row work (a million tickets are read this way)."""
+    connection.ensure_connection()
+    columns = ", ".join(f"t.{name}" for name in _FACT_FIELDS)
+    import psycopg
+
+    # Django's cursors bind on the client, which cannot return binary results; a plain
+    # server-binding cursor on the same connection (and transaction) can.
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(
+            f"SELECT {columns} FROM servicedesk_ticket t WHERE t.id BETWEEN %s AND %s",  # noqa: S608 - our own column names
+            pk_range,
+            binary=True,
+        )
+        rows = [dict(zip(_FACT_FIELDS, values, strict=True)) for values in cursor.fetchall()]
+        cursor.execute(
+            "SELECT ticket_id, status, started_at, ended_at FROM sla_statusspan "
+            "WHERE ticket_id BETWEEN %s AND %s ORDER BY ticket_id, started_at, id",
+            pk_range,
+            binary=True,
+        )
+        spans: dict[int, list[tuple]] = defaultdict(list)
+        for ticket_id, *span in cursor.fetchall():
+            spans[ticket_id].append(tuple(span))
+        cursor.execute(
+            "SELECT ticket_id, min(started_at) FROM servicedesk_linespan "
+            "WHERE ticket_id BETWEEN %s AND %s AND assignee_id IS NOT NULL GROUP BY ticket_id",
+            pk_range,
+            binary=True,
+        )
+        taken = dict(cursor.fetchall())
+    if wanted is not None:
+        rows = [row for row in rows if row["id"] in wanted]
+    return [(row, facts_of(row, spans.get(row["id"], []), taken.get(row["id"]))) for row in rows]
+
+
+def _copy_text(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    text = str(value)
+    if "\\" in text or "\t" in text or "\n" in text:
+        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+    return text
 
 
 _CLOCK_COLUMNS = (
@@ -305,10 +357,13 @@ def _insert_clocks(rows: list[SlaClock]) -> None:
         connection.ensure_connection()
         with connection.connection.cursor() as cursor:
             columns = ", ".join(_CLOCK_COLUMNS)
+            # Text format written by hand: one string per chunk instead of a call per row.
+            lines = [
+                "\t".join([_copy_text(row.__dict__[name]) for name in _CLOCK_COLUMNS])
+                for row in rows
+            ]
             with cursor.copy(f"COPY sla_slaclock ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    values = row.__dict__
-                    copy.write_row([values[name] for name in _CLOCK_COLUMNS])
+                copy.write("\n".join(lines) + "\n")
         return
     for row in rows:
         row._state = ModelState()
