@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
@@ -79,3 +81,50 @@ def policy_for(
         .order_by("order", "name")
         .first()
     )
+
+
+@dataclass(frozen=True)
+class ClockView:
+    """A clock as the ticket page shows it: the stored row, and its stretches of time."""
+
+    clock: Any
+    segments: tuple
+    remaining_seconds: int
+
+
+def clocks_for_ticket(ticket: Any) -> list[ClockView]:
+    """The ticket's clocks with their history (running and paused stretches), recomputed from
+    the same facts the stored clocks came from."""
+    from arende.sla import clocks as clock_rules
+    from arende.sla import services
+    from arende.sla.models import Metric, SlaClock
+
+    stored = list(SlaClock.objects.filter(ticket=ticket).select_related("policy"))
+    if not stored:
+        return []
+    ctx = services._Context.new()
+    loaded = services._load([ticket.pk])
+    segments: dict[str, tuple] = {}
+    if loaded:
+        row, facts = loaded[0]
+        policy = ctx.policy(row)
+        if policy is not None:
+            _name, calendar = ctx.calendar(row)
+            for clock in clock_rules.compute_clocks(
+                calendar, facts, services.targets_of(policy), now=ctx.now
+            ):
+                segments[clock.metric] = clock.segments
+                remaining = int(clock.remaining.total_seconds())
+                for row_clock in stored:
+                    if row_clock.metric == clock.metric:
+                        row_clock.live_remaining = remaining
+    order = [metric.value for metric in Metric]
+    stored.sort(key=lambda clock: order.index(clock.metric))
+    return [
+        ClockView(
+            clock=clock,
+            segments=segments.get(clock.metric, ()),
+            remaining_seconds=getattr(clock, "live_remaining", clock.remaining_seconds),
+        )
+        for clock in stored
+    ]

@@ -1,0 +1,63 @@
+"""Showing SLA time: business durations in hours and minutes, and the state in words."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+@register.filter
+def business_duration(seconds: int | None) -> str:
+    """``9000`` → "2 h 30 min"; negative values read as time over the target."""
+    if seconds is None:
+        return "–"
+    value = abs(int(seconds))
+    hours, rest = divmod(value // 60, 60)
+    text = f"{hours} h {rest} min" if hours else f"{rest} min"
+    if seconds < 0:
+        return _("%(time)s over") % {"time": text}
+    return text
+
+
+@register.inclusion_tag("sla/_time_left.html")
+def sla_time_left(ticket, now=None):
+    """The queue's "time left" cell: the earliest deadline and the state, in words."""
+    return {"ticket": ticket}
+
+
+@register.filter
+def sla_when(value: str | None) -> str:
+    """An ISO time stored in a timeline entry, in local time ("2021-03-01 14:00")."""
+    import datetime
+
+    from django.utils import timezone
+
+    if not value:
+        return "–"
+    try:
+        moment = datetime.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+@register.filter
+def sla_metric(value: str) -> str:
+    from arende.sla.models import Metric
+
+    try:
+        return str(Metric(value).label)
+    except ValueError:
+        return value
+
+
+@register.filter
+def sla_level(value: str) -> str:
+    """The alert level recorded on a ticket, in words."""
+    return {
+        "warning": _("First warning"),
+        "critical": _("Second warning"),
+        "breached": _("Breached"),
+    }.get(value, value)
