@@ -35,8 +35,9 @@ def business_calendar(calendar: Calendar, *, today: datetime.date | None = None)
     """The engine's calendar for a configured one (built once per configuration and year)."""
     year = (today or timezone.localdate()).year
     exceptions = tuple(
-        (exception.date, tuple(exception.hours))
-        for exception in calendar.exceptions.order_by("date")
+        sorted(  # sorted here, so that a prefetched list is used as it is
+            (exception.date, tuple(exception.hours)) for exception in calendar.exceptions.all()
+        )
     )
     weekly = tuple(tuple(calendar.weekly_hours.get(key, [])) for key in WEEKDAY_KEYS)
     return _build(
@@ -128,3 +129,62 @@ def clocks_for_ticket(ticket: Any) -> list[ClockView]:
         )
         for clock in stored
     ]
+
+
+class CalendarBook:
+    """Every configured calendar, read once (two queries), resolved per ticket in memory.
+
+    For pages that show many tickets: ``calendar_for`` per ticket would cost a query each.
+    """
+
+    def __init__(self) -> None:
+        calendars = list(Calendar.objects.prefetch_related("exceptions"))
+        self._calendars = calendars
+        self._resolved: dict[tuple[int | None, int | None], engine.BusinessCalendar] = {}
+
+    def for_ticket(self, organisation_id: int | None, service_id: int | None):
+        key = (organisation_id, service_id)
+        if key not in self._resolved:
+            candidates = [
+                c
+                for c in self._calendars
+                if c.service_id in (service_id, None)
+                and c.organisation_id in (organisation_id, None)
+            ]
+            best = min(
+                candidates,
+                key=lambda c: (c.service_id is None, c.organisation_id is None, c.pk),
+                default=None,
+            )
+            if best is None:
+                from arende.sla.services import _default_calendar
+
+                self._resolved[key] = _default_calendar()
+            else:
+                self._resolved[key] = business_calendar(best)
+        return self._resolved[key]
+
+
+def time_left_for(tickets: list[Any], *, now: datetime.datetime | None = None) -> dict[int, int]:
+    """Business seconds left until each ticket's SLA deadline (negative: over), for a page of
+    tickets; paused tickets give what their clock has left. Three queries, whatever the page."""
+    from arende.sla.models import ClockState, SlaClock
+
+    now = now or timezone.now()
+    book = CalendarBook()
+    left: dict[int, int] = {}
+    paused = []
+    for ticket in tickets:
+        if ticket.sla_due_at is not None:
+            calendar = book.for_ticket(ticket.organisation_id, ticket.service_id)
+            seconds = engine.business_time_between(calendar, now, ticket.sla_due_at)
+            left[ticket.pk] = int(seconds.total_seconds())
+        elif ticket.sla_state == ClockState.PAUSED:
+            paused.append(ticket.pk)
+    if paused:
+        for ticket_id, target, elapsed in SlaClock.objects.filter(
+            ticket_id__in=paused, state=ClockState.PAUSED
+        ).values_list("ticket_id", "target_minutes", "elapsed_seconds"):
+            remaining = target * 60 - elapsed
+            left[ticket_id] = min(left.get(ticket_id, remaining), remaining)
+    return left

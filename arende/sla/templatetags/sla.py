@@ -22,9 +22,11 @@ def business_duration(seconds: int | None) -> str:
 
 
 @register.inclusion_tag("sla/_time_left.html")
-def sla_time_left(ticket, now=None):
-    """The queue's "time left" cell: the earliest deadline and the state, in words."""
-    return {"ticket": ticket}
+def sla_time_left(ticket, time_left: dict | None = None):
+    """The queue's "time left" cell: the state in words, the business time left (from
+    ``selectors.time_left_for``) and the deadline."""
+    seconds = (time_left or {}).get(ticket.pk)
+    return {"ticket": ticket, "seconds": seconds}
 
 
 @register.filter

@@ -250,3 +250,28 @@ def test_taking_the_ticket_counts_as_the_first_response(desk):
     response = _clock(ticket, clocks.FIRST_RESPONSE)
     assert response.state == clocks.MET and response.stopped_at is not None
     assert _clock(ticket).state == clocks.RUNNING  # resolution goes on
+
+
+def test_time_left_for_a_page_of_tickets_in_business_time(desk, django_assert_max_num_queries):
+    from arende.sla.selectors import time_left_for
+    from arende.sla.templatetags.sla import business_duration
+
+    running = _ticket(desk)
+    paused = _ticket(desk)
+    services.ticket_set_status(
+        actor=desk["agent"], ticket=paused, version=None, status=Status.WAITING_SUPPLIER
+    )
+    tickets = list(Ticket.objects.filter(pk__in=[running.pk, paused.pk]))
+    now = running.created_at + 3 * HOUR
+    with django_assert_max_num_queries(3):
+        left = time_left_for(tickets, now=now)
+    # Round the clock: the first-response deadline (8 h) is 5 h away.
+    assert left[running.pk] == 5 * 3600
+    paused_clock = _clock(paused)
+    assert left[paused.pk] == min(
+        c.target_minutes * 60 - c.elapsed_seconds
+        for c in SlaClock.objects.filter(ticket=paused, state=clocks.PAUSED)
+    )
+    assert paused_clock.state == clocks.PAUSED
+    assert business_duration(9000) == "2 h 30 min"
+    assert business_duration(-300).startswith("5 min")
