@@ -221,8 +221,13 @@ class SlaClock(models.Model):
     which alerts were sent (1 warning, 2 critical, 3 breached), so each is sent once.
     """
 
+    # No index of their own: (ticket, metric) is unique, which serves lookups by ticket, and
+    # clocks are rewritten by the million after a calendar change, where each index costs.
     ticket = models.ForeignKey(
-        "servicedesk.Ticket", on_delete=models.CASCADE, related_name="sla_clocks"
+        "servicedesk.Ticket",
+        on_delete=models.CASCADE,
+        related_name="sla_clocks",
+        db_index=False,
     )
     metric = models.CharField(_("metric"), max_length=20, choices=Metric.choices)
     policy = models.ForeignKey(
@@ -232,6 +237,7 @@ class SlaClock(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="clocks",
+        db_index=False,
     )
     calendar_name = models.CharField(_("calendar"), max_length=100, blank=True)
     target_minutes = models.PositiveIntegerField(_("target (business minutes)"))
