@@ -31,7 +31,6 @@ class SlaPolicyForm(forms.ModelForm):
             "priority",
             "first_response_minutes",
             "resolution_minutes",
-            "next_update_minutes",
             "second_line_resolution_minutes",
             "warn_at_percent",
             "second_warn_at_percent",
