@@ -25,7 +25,7 @@ run: setup
 	PORT=$(PORT) bash scripts/run-dev.sh
 
 test: setup
-	@bash scripts/system-deps.sh browser
+	@bash scripts/system-deps.sh browser mail
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	DJANGO_SETTINGS_MODULE=arende.settings.test $(BIN)/python manage.py check
@@ -49,4 +49,6 @@ bench: setup
 	@createdb -h 127.0.0.1 -U postgres arende_bench 2>/dev/null || true
 	$(BIN)/python bench/sla_engine.py
 	$(BIN)/python bench/run.py
+	@createdb -h 127.0.0.1 -U postgres arende_bench_mail 2>/dev/null || true
+	$(BIN)/python bench/mail.py
 	$(BIN)/python bench/sla_recompute.py
