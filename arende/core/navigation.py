@@ -34,10 +34,24 @@ NAVIGATION: list[NavItem] = [
         _perm("servicedesk.view_servicedesk_dashboard"),
     ),
     NavItem(_("SLA"), "sla:report", _perm("servicedesk.view_servicedesk_dashboard")),
+    NavItem(_("Incoming e-mail"), "mail:inbound_list", _perm("mail.manage_inbound")),
+    NavItem(
+        _("Operations"),
+        "operations:overview",
+        lambda user: any(
+            user.has_perm(perm)
+            for perm in (
+                "operations.view_majorincident",
+                "operations.view_change",
+                "operations.view_problem",
+            )
+        ),
+    ),
     NavItem(_("People"), "core:user_list", _perm("core.view_user")),
     NavItem(_("Organisations"), "core:organisation_list", _perm("core.view_organisation")),
     NavItem(_("Audit log"), "core:audit_list", _perm("core.view_auditevent")),
     NavItem(_("System status"), "core:system_status", _perm("core.view_systemstatus")),
+    NavItem(_("E-mail notifications"), "mail:preferences", _perm("servicedesk.work_ticket")),
     NavItem(_("API"), "swagger-ui", access.is_it_staff),
     NavItem(_("Administration"), "admin:index", lambda user: user.is_staff),
 ]

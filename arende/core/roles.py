@@ -23,6 +23,35 @@ TICKET_WORK = (
     "servicedesk.view_service",
 )
 DASHBOARD = ("servicedesk.view_servicedesk_dashboard",)
+MAIL_QUARANTINE = ("mail.manage_inbound",)
+MAIL_ADMIN = (
+    "mail.view_mailbox",
+    "mail.add_mailbox",
+    "mail.change_mailbox",
+    "mail.view_notificationtemplate",
+    "mail.change_notificationtemplate",
+)
+OPS_READ = (
+    "operations.view_majorincident",
+    "operations.view_problem",
+    "operations.view_change",
+    "operations.view_plannedmaintenance",
+)
+PROBLEM_WORK = ("operations.add_problem", "operations.change_problem")
+INCIDENT_MANAGE = (
+    "operations.add_majorincident",
+    "operations.change_majorincident",
+    *PROBLEM_WORK,
+    "operations.add_plannedmaintenance",
+    "operations.change_plannedmaintenance",
+)
+CHANGE_REQUEST = ("operations.add_change", "operations.change_change")
+CHANGE_MANAGE = (
+    "operations.approve_change",
+    "operations.manage_change",
+    "operations.add_plannedmaintenance",
+    "operations.change_plannedmaintenance",
+)
 
 
 @dataclass(frozen=True)
@@ -46,42 +75,53 @@ ROLE_DEFINITIONS: tuple[RoleDefinition, ...] = (
         "switchboard",
         _("Switchboard"),
         _("Reception and switchboard: logs phone calls as tickets and looks people up."),
-        (*DIRECTORY_READ, *TICKET_WORK),
+        (*DIRECTORY_READ, *TICKET_WORK, *OPS_READ),
         True,
     ),
     RoleDefinition(
         "agent",
         _("First-line agent"),
         _("Service desk: triages, solves what it can and escalates to the second line."),
-        (*DIRECTORY_READ, *TICKET_WORK),
+        (*DIRECTORY_READ, *TICKET_WORK, *OPS_READ, *PROBLEM_WORK),
         True,
     ),
     RoleDefinition(
         "specialist",
         _("Second-line specialist"),
         _("Operations, network and systems: solves escalated tickets and carries out changes."),
-        (*DIRECTORY_READ, *TICKET_WORK),
+        (*DIRECTORY_READ, *TICKET_WORK, *OPS_READ, *PROBLEM_WORK, *CHANGE_REQUEST),
         True,
     ),
     RoleDefinition(
         "incident_manager",
         _("Incident Manager"),
         _("Runs major incidents and their reviews."),
-        (*DIRECTORY_READ, *TICKET_WORK, *DASHBOARD),
+        (*DIRECTORY_READ, *TICKET_WORK, *DASHBOARD, *OPS_READ, *INCIDENT_MANAGE, *CHANGE_REQUEST),
         True,
     ),
     RoleDefinition(
         "change_manager",
         _("Change Manager"),
         _("Runs the change process and the change board."),
-        (*DIRECTORY_READ, *TICKET_WORK),
+        (*DIRECTORY_READ, *TICKET_WORK, *OPS_READ, *CHANGE_REQUEST, *CHANGE_MANAGE),
         True,
     ),
     RoleDefinition(
         "manager",
         _("IT manager"),
         _("Follows the service desk, staffing and budget; presents to the board."),
-        (*DIRECTORY_READ, *AUDIT_READ, "core.view_systemstatus", *TICKET_WORK, *DASHBOARD),
+        (
+            *DIRECTORY_READ,
+            *AUDIT_READ,
+            "core.view_systemstatus",
+            *TICKET_WORK,
+            *DASHBOARD,
+            *OPS_READ,
+            *INCIDENT_MANAGE,
+            *MAIL_QUARANTINE,
+            *CHANGE_REQUEST,
+            *CHANGE_MANAGE,
+        ),
         True,
     ),
     RoleDefinition(
@@ -142,6 +182,12 @@ ROLE_DEFINITIONS: tuple[RoleDefinition, ...] = (
             "servicedesk.change_supportgroup",
             "servicedesk.add_service",
             "servicedesk.change_service",
+            *MAIL_QUARANTINE,
+            *MAIL_ADMIN,
+            *OPS_READ,
+            *INCIDENT_MANAGE,
+            *CHANGE_REQUEST,
+            *CHANGE_MANAGE,
         ),
         True,
     ),

@@ -12,6 +12,8 @@ from django.db import transaction
 from arende.core import services
 from arende.core.demo import history, world
 from arende.core.models import Department, Organisation, Role, User
+from arende.mail.services.outbound import notifications_suppressed
+from arende.operations.demo import seed_operations_demo
 from arende.people.models import Employment
 from arende.people.services import employment_create
 from arende.servicedesk.models import SupportGroup
@@ -210,7 +212,9 @@ def seed_demo(*, password: str) -> SeedResult:
         for member in members:
             support_group_add_member(actor=None, group=group, user=staff[member])
     ensure_sla_configuration()
-    history.seed_demo_history()
+    with notifications_suppressed():  # replayed history: no one is notified of 2021 again
+        history.seed_demo_history()
+    seed_operations_demo()
     return result
 
 

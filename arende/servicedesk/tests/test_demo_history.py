@@ -20,6 +20,8 @@ from arende.servicedesk.models import (
     Ticket,
     TicketActivity,
 )
+from arende.sla.models import SlaClock
+from arende.sla.services import clocks_recompute, status_spans_rebuild
 
 pytestmark = pytest.mark.django_db
 
@@ -150,7 +152,18 @@ def _rows(ticket: Ticket) -> dict:
     rating = list(
         SatisfactionRating.objects.filter(ticket=ticket).values_list("score", "comment", "rated_at")
     )
-    return {"ticket": values, "spans": spans, "activities": activities, "rating": rating}
+    clocks = list(
+        SlaClock.objects.filter(ticket=ticket)
+        .order_by("metric")
+        .values_list("metric", "state", "started_at", "elapsed_seconds", "stopped_at", "deadline")
+    )
+    return {
+        "ticket": values,
+        "spans": spans,
+        "activities": activities,
+        "rating": rating,
+        "clocks": clocks,
+    }
 
 
 def test_bulk_writer_writes_exactly_what_the_services_write(world):
@@ -178,7 +191,12 @@ def test_bulk_writer_writes_exactly_what_the_services_write(world):
     for index, plan in enumerate(chosen):
         bulk.add(plan, f"1999-{index + 1:06d}")
     bulk.write()
+    # As seed_history does: the SLA history and clocks from the (back-dated) timelines.
+    ids = list(Ticket.objects.values_list("pk", flat=True))
+    status_spans_rebuild(ticket_ids=ids)
+    clocks_recompute(ticket_ids=ids)
     in_bulk = Ticket.objects.filter(reference__startswith="1999-").order_by("reference")
+    assert SlaClock.objects.filter(ticket__in=in_bulk).exists()
 
     for plan, one, other in zip(chosen, by_services, in_bulk, strict=True):
         assert _rows(one) == _rows(other), plan.title

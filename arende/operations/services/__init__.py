@@ -1,0 +1,1 @@
+"""Every write of the operations app goes through these services."""
