@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
@@ -19,11 +18,7 @@ _CONTEXT = b"arende.mail.secrets.v1"
 
 
 def _fernet() -> Fernet:
-    source = (
-        getattr(settings, "MAIL_SECRET_KEY", "")
-        or os.environ.get("MAIL_SECRET_KEY", "")
-        or settings.SECRET_KEY
-    )
+    source = settings.MAIL_SECRET_KEY or settings.SECRET_KEY
     digest = hashlib.sha256(_CONTEXT + source.encode()).digest()
     return Fernet(base64.urlsafe_b64encode(digest))
 

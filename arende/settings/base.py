@@ -186,6 +186,11 @@ EMAIL_BACKEND = env.str(
     if PRODUCTION
     else "django.core.mail.backends.console.EmailBackend",
 )
+# Links in mails point here (the address people reach Ärende at).
+SITE_URL = env.str("SITE_URL", "http://localhost:8000")
+# Mailbox passwords and client secrets are encrypted with a key derived from this (default:
+# SECRET_KEY). Set it to keep them readable when SECRET_KEY is rotated.
+MAIL_SECRET_KEY = env.str("MAIL_SECRET_KEY", "")
 EMAIL_HOST = env.str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", 25, minimum=1, maximum=65535)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", "")

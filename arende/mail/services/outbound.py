@@ -13,7 +13,6 @@ subject carries the reference, and the Message-ID is stored so that In-Reply-To 
 from __future__ import annotations
 
 import logging
-import os
 import re
 import threading
 import uuid
@@ -54,9 +53,7 @@ SLA_LEVELS = {
 
 
 def site_url() -> str:
-    return (getattr(settings, "SITE_URL", "") or os.environ.get("SITE_URL", "")).rstrip("/") or (
-        "http://localhost:8000"
-    )
+    return settings.SITE_URL.rstrip("/") or "http://localhost:8000"
 
 
 # Collecting ------------------------------------------------------------------------------------
