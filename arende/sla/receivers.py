@@ -33,11 +33,10 @@ def on_ticket_changed(
 ) -> None:
     if verb not in RECOMPUTE_VERBS:
         return
-    at = activity.at if activity is not None else timezone.now()
-    if verb == "create":
-        at = ticket.created_at
-    services.status_span_track(ticket=ticket, at=at)
-    services.ticket_clocks_refresh(ticket=ticket, reason=verb)
+    created = verb == "create"
+    at = ticket.created_at if created else (activity.at if activity else timezone.now())
+    services.status_span_track(ticket=ticket, at=at, created=created)
+    services.ticket_clocks_refresh(ticket=ticket, reason=verb, created=created)
 
 
 def on_configuration_changed(sender: Any, **_: Any) -> None:

@@ -62,8 +62,11 @@ _STATE_ORDER = {  # worst first: what the queue shows for a ticket with several 
 # Status history --------------------------------------------------------------------------------
 
 
-def status_span_track(*, ticket: Ticket, at: datetime.datetime) -> None:
+def status_span_track(*, ticket: Ticket, at: datetime.datetime, created: bool = False) -> None:
     """Record the ticket's current status in its status history, if it changed."""
+    if created:  # a new ticket has no history to close
+        StatusSpan.objects.create(ticket=ticket, status=ticket.status, started_at=at)
+        return
     current = StatusSpan.objects.filter(ticket=ticket, ended_at__isnull=True).last()
     if current is not None and current.status == ticket.status:
         return
@@ -397,16 +400,20 @@ def _store(
     *,
     keep_old: bool = False,
     pk_range: tuple[int, int] | None = None,
+    fresh: bool = False,
 ) -> dict[int, tuple[list[SlaClock], list[SlaClock]]]:
     """Compute and write the clocks of the loaded tickets; returns (old, new) per ticket.
 
     Old clocks are read whole only with ``keep_old`` (one ticket, to show what changed);
-    otherwise only the alert levels that must survive the recomputation are read.
+    otherwise only the alert levels that must survive the recomputation are read. ``fresh``
+    tickets have no clocks yet: nothing is read or deleted.
     """
     ids = [row["id"] for row, _facts in loaded]
     existing: dict[int, dict[str, SlaClock]] = defaultdict(dict)
     levels: dict[tuple[int, str], int] = {}
-    if keep_old:
+    if fresh:
+        pass
+    elif keep_old:
         for clock in SlaClock.objects.filter(ticket_id__in=ids).select_related("policy"):
             existing[clock.ticket_id][clock.metric] = clock
             levels[clock.ticket_id, clock.metric] = clock.alert_level
@@ -428,13 +435,13 @@ def _store(
             calendar_name, calendar = ctx.calendar(row)
             computed = clock_rules.compute_clocks(calendar, facts, targets_of(policy), now=ctx.now)
             for clock in computed:
-                fresh = _clock_row(ticket_id, clock, policy, calendar_name, ctx.now)
+                made = _clock_row(ticket_id, clock, policy, calendar_name, ctx.now)
                 level = levels.get((ticket_id, clock.metric))
                 if level:
                     # Alerts already sent stay sent, unless the clock moved back under the
                     # threshold (a longer target, a pause): then the next pass may alert again.
-                    fresh.alert_level = _kept_alert_level(level, fresh, ctx.now)
-                new.append(fresh)
+                    made.alert_level = _kept_alert_level(level, made, ctx.now)
+                new.append(made)
         rows += new
         summary = ticket_summary(new, ctx.now)
         if summary != (row["sla_due_at"], row["sla_state"]):
@@ -442,7 +449,8 @@ def _store(
         result[ticket_id] = (list(existing.get(ticket_id, {}).values()), new)
     # Replace rather than update: one DELETE and a COPY are far cheaper than an UPDATE per
     # row, and clock rows are derived data that nothing else refers to.
-    _delete_clocks(ids, pk_range)
+    if not fresh:
+        _delete_clocks(ids, pk_range)
     _insert_clocks(rows)
     _write_summaries(summaries)
     return result
@@ -482,11 +490,34 @@ def _write_summaries(summaries: dict[int, tuple[datetime.datetime | None, str]])
 
 
 def ticket_clocks_refresh(
-    *, ticket: Ticket, reason: str = "", now: datetime.datetime | None = None
+    *,
+    ticket: Ticket,
+    reason: str = "",
+    now: datetime.datetime | None = None,
+    created: bool = False,
 ) -> list[SlaClock]:
-    """Recompute one ticket's clocks; a change of policy or target is shown on the ticket."""
+    """Recompute one ticket's clocks; a change of policy or target is shown on the ticket.
+
+    The ticket in hand is current (the services pass the row they locked and saved), so its
+    fields are used as they are; only its history is read. A ticket just ``created`` has no
+    history but its first status, and no clocks yet.
+    """
     ctx = _Context.new(now)
-    old, new = _store(ctx, _load([ticket.pk]), keep_old=True)[ticket.pk]
+    row = {name: getattr(ticket, name) for name in _FACT_FIELDS}
+    if created:
+        spans = [(ticket.status, ticket.created_at, None)]
+        taken = ticket.created_at if ticket.assignee_id else None
+    else:
+        spans = list(
+            StatusSpan.objects.filter(ticket=ticket)
+            .order_by("started_at", "id")
+            .values_list("status", "started_at", "ended_at")
+        )
+        taken = LineSpan.objects.filter(ticket=ticket, assignee__isnull=False).aggregate(
+            first=Min("started_at")
+        )["first"]
+    loaded = [(row, facts_of(row, spans, taken))]
+    old, new = _store(ctx, loaded, keep_old=not created, fresh=created)[ticket.pk]
     _record_recalculation(ticket, old, new, reason=reason, at=ctx.now)
     ticket.sla_due_at, ticket.sla_state = ticket_summary(new, ctx.now)
     return new
