@@ -113,7 +113,7 @@ def _insert_batches(have, target, batch, started, report, names) -> int:
                     contact_email, contact_phone, organisation_id, department_id, custom_fields,
                     impact, urgency, priority, line, group_id, assignee_id, status, resolution,
                     created_at, updated_at, first_response_at, escalated_at, resolved_at,
-                    closed_at, resolved_in_first_line, version)
+                    closed_at, resolved_in_first_line, sla_state, version)
                 SELECT
                     -- Years before any real ticket, so references never meet the live counter.
                     (1990 + g %% 30)::text || '-' || lpad((g / 30)::text, 7, '0'),
@@ -143,7 +143,7 @@ def _insert_batches(have, target, batch, started, report, names) -> int:
                     CASE WHEN g %% 50 >= 4 THEN created + interval '1 day' END,
                     CASE WHEN g %% 50 >= 5 THEN created + interval '6 days' END,
                     CASE WHEN g %% 50 >= 4 THEN g %% 3 <> 0 END,
-                    1
+                    '', 1
                 FROM (
                     SELECT g, now() - ((%s - g) * interval '2 minutes') AS created,
                            {_text_array(TITLES)} AS titles, {_text_array(WORDS)} AS words

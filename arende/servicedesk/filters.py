@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django_filters.fields import ModelChoiceField
 
 from arende.core.models import Department, Organisation, User
+from arende.servicedesk.forms import use_fast_selects
 from arende.servicedesk.models import Category, Priority, Service, SupportGroup, Ticket
 
 
@@ -164,3 +165,9 @@ class TicketFilter(django_filters.FilterSet):
         )
         self.filters["service"].queryset = Service.objects.all()
         self.filters["category"].queryset = Category.objects.select_related("parent__parent")
+
+    @property
+    def form(self):
+        if not hasattr(self, "_form"):
+            use_fast_selects(super().form)  # same HTML, without a template per option
+        return self._form

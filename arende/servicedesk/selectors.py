@@ -11,6 +11,8 @@ import datetime
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
@@ -21,6 +23,7 @@ from arende.core.access import scope_for
 from arende.servicedesk.models import (
     Attachment,
     SavedView,
+    SlaState,
     SupportGroup,
     Ticket,
     TicketActivity,
@@ -40,7 +43,7 @@ OPEN_STATUSES = OPEN_STATUS_VALUES
 RECENTLY_RESOLVED_DAYS = 14
 
 # The columns of the queue table that can be sorted, and what each sorts by.
-SORTABLE = ("reference", "created", "priority", "status", "updated")
+SORTABLE = ("reference", "created", "priority", "status", "sla", "updated")
 DEFAULT_SORT = "-created"
 _WORKFLOW_ORDER = [
     Status.PENDING_APPROVAL,
@@ -55,18 +58,37 @@ _WORKFLOW_ORDER = [
 ]
 
 LIST_RELATED = ("requester", "organisation", "group", "assignee")
-PAGE_RELATED = (
-    "requester",
-    "organisation",
-    "department",
-    "service",
-    "category__parent",
-    "request_type",
-    "group",
-    "assignee",
-    "parent",
-    "merged_into",
+# The columns the queue table shows (and may sort or filter by), so that a page of fifty rows
+# does not carry fifty descriptions. ``sla_due_at``/``sla_state`` are here for the SLA column.
+LIST_FIELDS = (
+    "id",
+    "reference",
+    "kind",
+    "title",
+    "priority",
+    "status",
+    "line",
+    "version",
+    "created_at",
+    "updated_at",
+    "sla_due_at",
+    "sla_state",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "organisation__name",
+    "organisation__short_name",
+    "requester__first_name",
+    "requester__last_name",
+    "requester__email",
+    "group__name",
+    "assignee__first_name",
+    "assignee__last_name",
 )
+# The ticket page's facts, read in two queries of five joins each: PostgreSQL spends longer
+# planning one query of ten joins (on a table with twenty indexes) than running both.
+PAGE_RELATED = ("requester", "organisation", "department", "group", "assignee")
+PAGE_RELATED_MORE = ("service", "category__parent", "request_type", "parent", "merged_into")
 
 
 # The desk's tickets ---------------------------------------------------------------------------
@@ -92,8 +114,25 @@ def can_work(user: User, ticket: Ticket) -> bool:
 
 
 def ticket_for_page(user: User) -> QuerySet[Ticket]:
-    """The queryset the ticket page looks a reference up in, with every header fact joined."""
+    """The queryset the ticket page looks a reference up in (see ``with_page_facts``)."""
     return desk_tickets(user).select_related(*PAGE_RELATED)
+
+
+def with_page_facts(ticket: Ticket) -> Ticket:
+    """Attach the rest of the header facts (service, category, parent…) in one more query.
+
+    Always exactly one query, whichever of them the ticket has.
+    """
+    facts = (
+        Ticket.objects.filter(pk=ticket.pk)
+        .select_related(*PAGE_RELATED_MORE)
+        .only("pk", *(f"{name.split('__')[0]}" for name in PAGE_RELATED_MORE))
+        .first()
+    )
+    if facts is not None:
+        for name in ("service", "category", "request_type", "parent", "merged_into"):
+            setattr(ticket, name, getattr(facts, name))
+    return ticket
 
 
 # Queues ----------------------------------------------------------------------------------------
@@ -104,6 +143,9 @@ class Queue:
     key: str
     label: Promise
     description: Promise
+    # Every ticket of the queue is open: a search may use the index of open tickets only.
+    # The other queues (recently resolved) are narrow by their own index range instead.
+    open_only: bool = True
 
 
 QUEUES: tuple[Queue, ...] = (
@@ -115,12 +157,18 @@ QUEUES: tuple[Queue, ...] = (
         _("Open first-line tickets that nobody has taken yet."),
     ),
     Queue("second_line", _("Second line"), _("Open tickets escalated to the second line.")),
+    Queue(
+        "breach",
+        _("About to breach"),
+        _("Open tickets past an SLA warning threshold or their deadline, the most urgent first."),
+    ),
     Queue("waiting", _("Waiting"), _("Tickets waiting for the requester or a supplier.")),
     Queue("open", _("All open"), _("Every open ticket you can see.")),
     Queue(
         "resolved",
         _("Recently resolved"),
         _("Tickets resolved in the last 14 days."),
+        open_only=False,
     ),
 )
 QUEUE_KEYS = tuple(queue.key for queue in QUEUES)
@@ -147,6 +195,8 @@ def _queue_condition(key: str, user: User, now: datetime.datetime) -> Q:
         return is_open & Q(line=1, assignee__isnull=True)
     if key == "second_line":
         return is_open & Q(line=2)
+    if key == "breach":
+        return is_open & Q(sla_state__in=(SlaState.WARNING, SlaState.BREACHED))
     if key == "waiting":
         return Q(status__in=Ticket.WAITING_STATUSES)
     if key == "resolved":
@@ -160,7 +210,7 @@ def queue_tickets(
 ) -> QuerySet[Ticket]:
     """The tickets of one queue, with what the list shows joined in (no per-row queries)."""
     condition = _queue_condition(queue_named(key).key, user, now or timezone.now())
-    return desk_tickets(user).filter(condition).select_related(*LIST_RELATED)
+    return desk_tickets(user).filter(condition).select_related(*LIST_RELATED).only(*LIST_FIELDS)
 
 
 # Counting stops here: "1 000+" tells an agent as much as an exact figure, and a capped count
@@ -174,13 +224,31 @@ def capped_count(queryset: QuerySet, cap: int = COUNT_CAP) -> int:
 
 
 def queue_counts(user: User, *, now: datetime.datetime | None = None) -> dict[str, int]:
-    """How many tickets each queue holds (capped; one small query per queue)."""
+    """How many tickets each queue holds (each capped), in one query for all queues.
+
+    ``SELECT (SELECT count(*) FROM (<queue 1> LIMIT cap + 1)), (…), …``: each part is the
+    ORM's own SQL for the queue, with its parameters; one round trip instead of seven.
+    """
     now = now or timezone.now()
     tickets = desk_tickets(user)
-    return {
-        queue.key: capped_count(tickets.filter(_queue_condition(queue.key, user, now)))
-        for queue in QUEUES
-    }
+    parts, params = [], []
+    for queue in QUEUES:
+        limited = (
+            tickets.filter(_queue_condition(queue.key, user, now))
+            .order_by()
+            .values("pk")[: COUNT_CAP + 1]
+        )
+        try:
+            sql, part_params = limited.query.sql_with_params()
+        except EmptyResultSet:  # e.g. no organisation in scope: nothing to count
+            parts.append("(SELECT 0)")
+            continue
+        parts.append(f"(SELECT count(*) FROM ({sql}) AS q)")  # noqa: S608 - the ORM's SQL
+        params.extend(part_params)
+    with connections[tickets.db].cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        counts = cursor.fetchone()
+    return {queue.key: int(count) for queue, count in zip(QUEUES, counts, strict=True)}
 
 
 def sort_tickets(tickets: QuerySet[Ticket], sort: str | None) -> tuple[QuerySet[Ticket], str]:
@@ -204,6 +272,14 @@ def sort_tickets(tickets: QuerySet[Ticket], sort: str | None) -> tuple[QuerySet[
             )
         )
         order = [direction("status_rank"), F("created_at").desc(), F("id").desc()]
+    elif key == "sla":
+        # The nearest deadline first; tickets without one (paused, no SLA) after them.
+        due = (
+            F("sla_due_at").desc(nulls_last=True)
+            if descending
+            else F("sla_due_at").asc(nulls_last=True)
+        )
+        order = [due, F("id").asc()]
     elif key == "priority":
         # Most urgent first, and within a priority the one that has waited longest.
         order = [direction("priority"), F("created_at").asc(), F("id").asc()]

@@ -31,7 +31,6 @@ def ticket_operations(context: dict[str, Any], ticket) -> dict[str, Any]:
             and data["incident"] is None
             and not ticket.parent_id
         )
-        data["show"] = True
     if user.has_perm("operations.view_problem"):
         problems = Problem.objects.visible_to(user)
         data["problems"] = list(problems.filter(ticket_links__ticket=ticket).order_by("pk"))
@@ -44,5 +43,8 @@ def ticket_operations(context: dict[str, Any], ticket) -> dict[str, Any]:
                 ).order_by("-created_at")[:50]
                 if problem.pk not in linked
             ]
-        data["show"] = True
+    # Only a card with something in it: an incident, a way to declare one, problems or errors.
+    data["show"] = any(
+        data.get(key) for key in ("incident", "can_declare", "problems", "known_errors")
+    )
     return data

@@ -18,8 +18,10 @@ from drf_spectacular.utils import (
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 
 from arende.core.errors import ValidationFailed
 from arende.core.models import User
@@ -63,6 +65,58 @@ from arende.servicedesk.services.tickets import ticket_add_attachment
 # The ticket endpoints ------------------------------------------------------------------------
 
 
+class TicketPagination(LimitOffsetPagination):
+    """``limit``/``offset`` pages whose ``count`` stops at ``COUNT_CAP`` (said so in the body).
+
+    Counting every ticket of a large unit reads the whole table (a tenth of a second at a
+    million tickets) for a figure no client needs exactly; ``count_is_capped: true`` says that
+    there are more than ``count``. Paging goes on past the cap: ``next`` is given while rows
+    remain.
+    """
+
+    COUNT_CAP = 10_000
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.limit = self.get_limit(request)
+        if self.limit is None:
+            return None
+        self.offset = self.get_offset(request)
+        cap = max(self.COUNT_CAP, self.offset + self.limit)
+        counted = queryset.order_by()[: cap + 1].count()
+        self.count_is_capped = counted > cap
+        self.count = min(counted, cap)
+        if self.count > self.limit and self.template is not None:
+            self.display_page_controls = True
+        if self.count == 0 or self.offset > self.count:
+            return []
+        return list(queryset[self.offset : self.offset + self.limit])
+
+    def get_next_link(self):
+        if self.count_is_capped and self.offset + self.limit >= self.count:
+            # More rows than were counted: there is a next page.
+            url = self.request.build_absolute_uri()
+            url = replace_query_param(url, self.limit_query_param, self.limit)
+            return replace_query_param(url, self.offset_query_param, self.offset + self.limit)
+        return super().get_next_link()
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        response.data["count_is_capped"] = self.count_is_capped
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        schema = super().get_paginated_response_schema(schema)
+        schema["properties"]["count"]["description"] = (
+            f"Number of tickets, counted up to {self.COUNT_CAP:,} (or offset + limit)."
+        )
+        schema["properties"]["count_is_capped"] = {
+            "type": "boolean",
+            "description": "True when there are more tickets than `count`.",
+        }
+        return schema
+
+
 def ticket_action(**kwargs):
     """A POST action on one ticket (no list filters, no pagination)."""
     kwargs.setdefault("methods", ["post"])
@@ -98,6 +152,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     serializer_class = RequesterTicketSerializer
     filterset_class = TicketFilter
+    pagination_class = TicketPagination
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):

@@ -146,6 +146,7 @@ def test_queues_show_the_right_tickets(client, desk):
         "groups": 3,
         "unassigned": 1,
         "second_line": 1,
+        "breach": 0,
         "waiting": 1,
         "open": 4,
         "resolved": 1,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -20,12 +21,15 @@ from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import dateformat, formats, timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from arende.core.errors import StaleEdit, ValidationFailed
 from arende.core.models import User
-from arende.core.pagination import CappedPaginator
+from arende.core.pagination import LIST_COUNT_CAP, CappedPaginator
 from arende.servicedesk import selectors
 from arende.servicedesk.filters import TicketFilter
 from arende.servicedesk.forms import (
@@ -36,9 +40,12 @@ from arende.servicedesk.forms import (
     TicketActionForm,
     apply_domain_error,
 )
-from arende.servicedesk.models import SupportGroup, Ticket
+from arende.servicedesk.models import Priority, SlaState, SupportGroup, Ticket
+from arende.servicedesk.search import rank_search, search_tickets
 from arende.servicedesk.services import tickets as ticket_services
 from arende.servicedesk.services.saved_views import saved_view_delete, saved_view_save
+from arende.sla.formatting import business_duration
+from arende.sla.selectors import clocks_for_ticket, time_left_for
 
 PAGE_SIZE = 50
 REFERENCE = re.compile(r"\d{4}-\d{6,}")
@@ -87,6 +94,7 @@ def _sort_columns(request: HttpRequest, current: str) -> list[dict[str, Any]]:
         "created": _("Created"),
         "priority": _("Priority"),
         "status": _("Status"),
+        "sla": _("SLA"),
         "updated": _("Updated"),
     }
     descending_first = {"created", "updated"}
@@ -109,11 +117,218 @@ def _sort_columns(request: HttpRequest, current: str) -> list[dict[str, Any]]:
     return columns
 
 
-def _search(tickets, text: str):
-    # The search module belongs to another part (PostgreSQL tsvector / SQLite FTS5).
-    from arende.servicedesk.search import search_tickets
+@dataclass(frozen=True)
+class Moment:
+    """A time as the queue shows it: ISO for ``<time datetime>``, local date, local time."""
 
-    return search_tickets(tickets, text)
+    iso: str
+    date: str
+    time: str
+
+
+@dataclass
+class QueueRow:
+    """One row of the queue table: the ticket, its texts prepared once, and its HTML.
+
+    ``ticket`` holds the fields of ``selectors.LIST_FIELDS`` (and nothing else: a column that
+    needs another field adds it there first, or each row costs a query).
+    """
+
+    ticket: Ticket
+    url: str
+    kind: str  # empty for incidents, the common case
+    priority: str
+    status: str
+    requester: str
+    organisation: str
+    group: str
+    assignee: str
+    created: Moment
+    updated: Moment
+    sla_state: str = ""
+    sla_left: str = ""  # business time left until the SLA deadline (or over it)
+    html: str = ""  # set by _RowFormatter.row: the escaped <tr>
+
+
+# The queue's rows are written here rather than in the template: with fifty rows of nine
+# columns, Django's template engine spent more time on them than the database on the page.
+# The header row is in servicedesk/agent/_queue_table.html. A new column: a <th> there, a <td>
+# here (and, if it shows another ticket field, that field in selectors.LIST_FIELDS).
+ROW_HTML = (
+    "<tr>{select}"
+    '<td class="mono nowrap">{reference}</td>'
+    '<td class="col-title"><a href="{url}">{title}</a>{kind}</td>'
+    '<td class="col-two"><span>{requester}</span><span class="muted">{organisation}</span></td>'
+    '<td class="nowrap"><span class="prio prio--{priority_value}">{priority}</span></td>'
+    '<td class="nowrap"><span class="status status--{status_value}">{status}</span></td>'
+    '<td class="col-two nowrap"><span class="sla sla--{sla_value}">{sla_state}</span>'
+    '<span class="muted">{sla_left}</span></td>'
+    '<td class="col-two"><span>{line_tag}{group}</span><span class="muted">{assignee}</span></td>'
+    '<td class="col-two nowrap"><time datetime="{created_iso}"><span>{created_date}</span>'
+    '<span class="muted">{created_time}</span></time></td>'
+    '<td class="col-two nowrap"><time datetime="{updated_iso}"><span>{updated_date}</span>'
+    '<span class="muted">{updated_time}</span></time></td>'
+    "</tr>\n"
+)
+SELECT_HTML = (
+    '<td class="col-select"><input type="checkbox" name="tickets" value="{value}" '
+    'id="select-{pk}" aria-label="{label}"></td>'
+)
+KIND_HTML = ' <span class="kind-note">{}</span>'
+LINE_TAG_HTML = (
+    '<span class="line-tag"><span aria-hidden="true">2</span>'
+    '<span class="visually-hidden">{}:</span></span> '
+)
+
+
+# Django date format characters that have a plain strftime equivalent (zero-padded ones only).
+_STRFTIME = {"Y": "%Y", "y": "%y", "m": "%m", "d": "%d", "H": "%H", "i": "%M", "s": "%S"}
+
+
+def _strftime_pattern(django_format: str) -> str | None:
+    """``"Y-m-d"`` → ``"%Y-%m-%d"``; None when the format needs Django's own formatter."""
+    pattern = []
+    for char in django_format:
+        if char in _STRFTIME:
+            pattern.append(_STRFTIME[char])
+        elif char.isalpha() or char in "\\%":
+            return None
+        else:
+            pattern.append(char)
+    return "".join(pattern)
+
+
+class _RowFormatter:
+    """Turns tickets into ``QueueRow``s; the labels and formats are looked up once."""
+
+    def __init__(self, *, selectable: bool, time_left: dict[int, int] | None = None) -> None:
+        self.selectable = selectable
+        self.time_left = time_left or {}
+        self.sla_states = {value: str(label) for value, label in SlaState.choices}
+        self.kinds = {value: str(label) for value, label in Ticket.Kind.choices}
+        self.priorities = {value: str(label) for value, label in Priority.choices}
+        self.statuses = {value: str(label) for value, label in Ticket.Status.choices}
+        self.date_format = formats.get_format("SHORT_DATE_FORMAT")
+        self.time_format = formats.get_format("TIME_FORMAT")
+        self.date_pattern = _strftime_pattern(self.date_format)
+        self.time_pattern = _strftime_pattern(self.time_format)
+        self.ticket_url = reverse("servicedesk:ticket", args=["0000-000000"]).replace(
+            "0000-000000", "{}"
+        )
+        self.select_label = _("Select %(reference)s")
+        self.unassigned = _("unassigned")
+        self.line_tag = format_html(LINE_TAG_HTML, _("Second line"))
+
+    def _format(self, local, django_format: str, pattern: str | None) -> str:
+        return local.strftime(pattern) if pattern else dateformat.format(local, django_format)
+
+    def moment(self, value) -> Moment:
+        local = timezone.localtime(value)
+        return Moment(
+            local.isoformat(),
+            self._format(local, self.date_format, self.date_pattern),
+            self._format(local, self.time_format, self.time_pattern),
+        )
+
+    def row(self, ticket: Ticket) -> QueueRow:
+        organisation = ticket.organisation
+        row = QueueRow(
+            ticket=ticket,
+            url=self.ticket_url.format(ticket.reference),
+            kind="" if ticket.kind == Ticket.Kind.INCIDENT else self.kinds.get(ticket.kind, ""),
+            priority=self.priorities.get(ticket.priority, str(ticket.priority)),
+            status=self.statuses.get(ticket.status, ticket.status),
+            requester=ticket.requester_label or "–",
+            organisation=organisation.short_name or organisation.name,
+            group=ticket.group.name if ticket.group_id else "–",
+            assignee=ticket.assignee.get_full_name() if ticket.assignee_id else "",
+            created=self.moment(ticket.created_at),
+            updated=self.moment(ticket.updated_at),
+            sla_state=self.sla_states.get(ticket.sla_state, "") if ticket.sla_state else "–",
+            sla_left=business_duration(self.time_left[ticket.pk])
+            if ticket.pk in self.time_left
+            else "",
+        )
+        row.html = self.html(row)
+        return row
+
+    def html(self, row: QueueRow) -> SafeString:
+        ticket = row.ticket
+        select = ""
+        if self.selectable:
+            select = format_html(
+                SELECT_HTML,
+                value=f"{ticket.pk}:{ticket.version}",
+                pk=ticket.pk,
+                label=self.select_label % {"reference": ticket.reference},
+            )
+        return format_html(
+            ROW_HTML,
+            select=select,
+            reference=ticket.reference,
+            url=row.url,
+            title=ticket.title,
+            kind=format_html(KIND_HTML, row.kind) if row.kind else "",
+            requester=row.requester,
+            organisation=row.organisation,
+            priority_value=ticket.priority,
+            priority=row.priority,
+            status_value=ticket.status,
+            status=row.status,
+            sla_value=ticket.sla_state or "none",
+            sla_state=row.sla_state,
+            sla_left=row.sla_left,
+            line_tag=self.line_tag if ticket.line == Ticket.Line.SECOND else "",
+            group=row.group,
+            assignee=row.assignee or self.unassigned,
+            created_iso=row.created.iso,
+            created_date=row.created.date,
+            created_time=row.created.time,
+            updated_iso=row.updated.iso,
+            updated_date=row.updated.date,
+            updated_time=row.updated.time,
+        )
+
+
+def queue_rows(tickets, *, selectable: bool) -> list[QueueRow]:
+    """The rows of a queue page; ``selectable`` adds the bulk-action checkbox to each."""
+    tickets = list(tickets)
+    formatter = _RowFormatter(selectable=selectable, time_left=time_left_for(tickets))
+    return [formatter.row(ticket) for ticket in tickets]
+
+
+class _CountedPaginator(CappedPaginator):
+    """A CappedPaginator whose (capped) count was already taken by the caller."""
+
+    def __init__(self, object_list, per_page, *, counted: int, cap: int) -> None:
+        super().__init__(object_list, per_page, cap=cap)
+        self.__dict__["_counted"] = counted  # fills the cached_property
+
+
+def _searched(tickets, text: str, *, queue: selectors.Queue, keep_order: bool):
+    """The queue narrowed to ``text``, ordered, with its capped count and the order used.
+
+    Every match is in the result, always. Up to ``LIST_COUNT_CAP`` matches the order is best
+    match first (the relevance of each is cheap to score); above it, newest first, and the
+    page says so: scoring tens of thousands of matches to show fifty would cost seconds.
+    """
+    matches = search_tickets(
+        tickets, text, ranked=False, open_only=queue.open_only, narrow=not queue.open_only
+    )
+    counted = selectors.capped_count(matches, cap=LIST_COUNT_CAP)
+    ranked = counted <= LIST_COUNT_CAP and not keep_order
+    if ranked:
+        matches = rank_search(matches, text)
+    return matches.select_related(*selectors.LIST_RELATED), counted, ranked
+
+
+def _filter_context(request: HttpRequest, filterset: TicketFilter, queue) -> dict[str, Any]:
+    return {
+        "filter": filterset,
+        "queue": queue,
+        "text": request.GET.get("q", "").strip(),
+        "sort": request.GET.get("sort", ""),
+    }
 
 
 @login_required
@@ -137,14 +352,23 @@ def queue(request: HttpRequest) -> HttpResponse:
     filterset = TicketFilter(request.GET or None, queryset=tickets, request=request)
     if filterset.is_bound and filterset.is_valid():
         tickets = filterset.qs
-    if text:
-        tickets = _search(tickets, text).select_related(*selectors.LIST_RELATED)
     requested_sort = request.GET.get("sort", "")
+    ranked = False
+    if text:
+        tickets, counted, ranked = _searched(
+            tickets, text, queue=current_queue, keep_order=bool(requested_sort)
+        )
     if text and not requested_sort:
-        sort = ""  # keep the search's own order (best match first)
+        sort = ""  # keep the search's own order (best match first, or newest first)
+        if not ranked:
+            tickets = tickets.order_by("-search_exact", "-created_at", "-id")
     else:
         tickets, sort = selectors.sort_tickets(tickets, requested_sort)
-    page_obj = CappedPaginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
+    if text:
+        paginator = _CountedPaginator(tickets, PAGE_SIZE, counted=counted, cap=LIST_COUNT_CAP)
+    else:
+        paginator = CappedPaginator(tickets, PAGE_SIZE)
+    page_obj = paginator.get_page(request.GET.get("page"))
 
     query = _clean_query(request.GET, drop=("page",))
     active_filters = sum(
@@ -152,6 +376,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     )
     saved_views = list(selectors.saved_views_of(user))
     counts = selectors.queue_counts(user)
+    can_work = user.has_perm(selectors.WORK_PERM)
     return render(
         request,
         "servicedesk/agent/queue.html",
@@ -161,19 +386,44 @@ def queue(request: HttpRequest) -> HttpResponse:
             "queue": current_queue,
             "filter": filterset,
             "active_filters": active_filters,
+            # The filter form is rendered with the page only when it is in use; otherwise it
+            # is fetched when opened (HTMX), or on a page of its own without JavaScript.
+            "filters_inline": bool(active_filters or (filterset.is_bound and filterset.errors)),
             "text": text,
+            "search_order": ("rank" if ranked else "newest") if text and not sort else "",
             "sort": sort,
             "columns": _sort_columns(request, sort or "none"),
             "page_obj": page_obj,
+            "rows": queue_rows(page_obj, selectable=can_work),
             "query": query,
             "saved_views": saved_views,
             "current_view": next((v for v in saved_views if v.query == query), None),
             "view_form": SavedViewForm(initial={"query": query}),
             "bulk_form": BulkForm(initial={"query": _clean_query(request.GET)}),
-            "can_work": user.has_perm(selectors.WORK_PERM),
+            "can_work": can_work,
             "bulk_result": request.session.pop(BULK_RESULT, None),
         },
     )
+
+
+@login_required
+@require_GET
+def queue_filters(request: HttpRequest) -> HttpResponse:
+    """The queue's filter form: a fragment for HTMX, a page of its own without JavaScript.
+
+    Both submit to the queue with the current queue, search and sort kept.
+    """
+    _require_desk(request)
+    current_queue = selectors.queue_named(request.GET.get("queue"))
+    filterset = TicketFilter(
+        request.GET or None,
+        queryset=selectors.queue_tickets(request.user, current_queue.key),
+        request=request,
+    )
+    context = _filter_context(request, filterset, current_queue)
+    if _is_htmx(request):
+        return render(request, "servicedesk/agent/_filter_fields.html", context)
+    return render(request, "servicedesk/agent/filters.html", context)
 
 
 @login_required
@@ -322,6 +572,7 @@ def _render_ticket(
             "ticket": ticket,
             "timeline": selectors.timeline(ticket, user),
             "relations": selectors.relations(ticket, user),
+            "sla_clocks": clocks_for_ticket(ticket),
             "forms": action_forms,
             "panels": panels,
             "request_details": selectors.request_details(ticket),
@@ -336,7 +587,8 @@ def _render_ticket(
 
 
 def _ticket_or_404(request: HttpRequest, reference: str) -> Ticket:
-    return get_object_or_404(selectors.ticket_for_page(request.user), reference=reference)
+    ticket = get_object_or_404(selectors.ticket_for_page(request.user), reference=reference)
+    return selectors.with_page_facts(ticket)
 
 
 @login_required
