@@ -143,6 +143,8 @@ STAFF_FIELDS = [
     "first_response_at",
     "escalated_at",
     "resolved_in_first_line",
+    "sla_due_at",
+    "sla_state",
 ]
 
 

@@ -74,3 +74,13 @@ def test_the_ticket_page_shows_each_clock_and_a_recalculation(client, desk):
     assert body.count('class="sla sla--') >= 2  # first response and resolution
     assert "Kritisk" in body  # the policy now in force, in the clock history
     assert "Standard" in body and "Kritisk" in body  # ... and the timeline's recalculation
+
+
+def test_the_api_gives_staff_the_sla_deadline_and_state(client, desk):
+    ticket = desk["ticket"]("Växeln", 1)
+    client.force_login(desk["agent"])
+    data = client.get(f"/api/tickets/{ticket.pk}/").json()
+    ticket.refresh_from_db()
+    assert data["sla_state"] == "running"
+    assert data["sla_due_at"] is not None
+    assert data["sla_due_at"].startswith(timezone.localtime(ticket.sla_due_at).strftime("%Y-%m-%d"))
