@@ -203,7 +203,9 @@ Priority: {{ priority }}
 det här har hänt i {{ count }} ärenden:
 {% for item in items %}
 - {{ item.reference }} {{ item.title }}
-  {{ item.what }}
+  {{ item.what }}{% if item.text %}
+  {{ item.text }}{% endif %}{% if item.rating_url %}
+  Vad tyckte du om hjälpen? {{ item.rating_url }}{% endif %}
   {{ item.url }}
 {% endfor %}
 Med vänliga hälsningar
@@ -216,7 +218,9 @@ IT-servicedesk""",
 this has happened in {{ count }} tickets:
 {% for item in items %}
 - {{ item.reference }} {{ item.title }}
-  {{ item.what }}
+  {{ item.what }}{% if item.text %}
+  {{ item.text }}{% endif %}{% if item.rating_url %}
+  How did we do? {{ item.rating_url }}{% endif %}
   {{ item.url }}
 {% endfor %}
 Kind regards

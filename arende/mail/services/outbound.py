@@ -294,8 +294,21 @@ def _context(note: Notification) -> dict[str, Any]:
     return context
 
 
+# How a digest line says what happened, to the person it is for (the kinds' own labels name
+# the recipient, for the administration and the preferences page).
+DIGEST_WHAT = {
+    Kind.RECEIPT: gettext_lazy("We have received your ticket."),
+    Kind.REPLY: gettext_lazy("The service desk has replied."),
+    Kind.RESOLVED: gettext_lazy("The ticket is resolved."),
+    Kind.ASSIGNED: gettext_lazy("Assigned to you."),
+    Kind.ESCALATED: gettext_lazy("Escalated to your group."),
+    Kind.REQUESTER_REPLIED: gettext_lazy("The requester has replied."),
+    Kind.SLA: gettext_lazy("SLA warning."),
+}
+
+
 def _what(note: Notification) -> str:
-    return str(Notification.Kind(note.kind).label)
+    return str(DIGEST_WHAT.get(note.kind) or Notification.Kind(note.kind).label)
 
 
 def _thread_parent(ticket: Ticket) -> str:
@@ -353,15 +366,22 @@ def _compose(notes: list[Notification]) -> OutboundMessage:
             ticket = first.ticket
         else:
             kind = Kind.DIGEST
-            items = [
-                {
-                    "reference": note.ticket.reference,
-                    "title": note.ticket.title,
-                    "what": _what(note),
-                    "url": _ticket_url(note.ticket, staff=note.kind in Notification.STAFF_KINDS),
-                }
-                for note in notes
-            ]
+            items = []
+            for note in notes:
+                # What the single mail would have said, so that a digest loses nothing: the
+                # message or resolution, and the rating link of a resolved ticket.
+                context = _context(note)
+                text = context["resolution"] if note.kind == Kind.RESOLVED else context["message"]
+                items.append(
+                    {
+                        "reference": note.ticket.reference,
+                        "title": note.ticket.title,
+                        "what": _what(note),
+                        "text": text,
+                        "rating_url": context["rating_url"],
+                        "url": context["ticket_url"],
+                    }
+                )
             subject, body = render_notification(
                 kind,
                 language,
