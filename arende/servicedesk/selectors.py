@@ -73,6 +73,7 @@ LIST_FIELDS = (
     "updated_at",
     "sla_due_at",
     "sla_state",
+    "service",  # the SLA column's calendar may be the service's
     "contact_name",
     "contact_email",
     "contact_phone",
