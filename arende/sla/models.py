@@ -242,6 +242,34 @@ class SlaClock(models.Model):
         db_index=False,
     )
     calendar_name = models.CharField(_("calendar"), max_length=100, blank=True)
+    # The ticket's dimensions as of the last computation (every ticket change recomputes), so
+    # that the compliance report groups clocks without joining a million tickets.
+    organisation = models.ForeignKey(
+        "core.Organisation",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    service = models.ForeignKey(
+        "servicedesk.Service",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    group = models.ForeignKey(
+        "servicedesk.SupportGroup",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    priority = models.PositiveSmallIntegerField(null=True)
+    line = models.PositiveSmallIntegerField(null=True)
     target_minutes = models.PositiveIntegerField(_("target (business minutes)"))
     state = models.CharField(_("state"), max_length=12, choices=ClockState.choices)
     started_at = models.DateTimeField(_("started"))

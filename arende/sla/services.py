@@ -48,6 +48,8 @@ _FACT_FIELDS = (
     "closed_at",
     "sla_due_at",
     "sla_state",
+    "group_id",
+    "line",
 )
 
 _STATE_ORDER = {  # worst first: what the queue shows for a ticket with several clocks
@@ -298,6 +300,11 @@ _CLOCK_COLUMNS = (
     "metric",
     "policy_id",
     "calendar_name",
+    "organisation_id",
+    "service_id",
+    "group_id",
+    "priority",
+    "line",
     "target_minutes",
     "state",
     "started_at",
@@ -313,16 +320,21 @@ _CLOCK_COLUMNS = (
 
 
 def _clock_row(
-    ticket_id: int, clock: clock_rules.Clock, policy: SlaPolicy, calendar_name: str, now
+    row: dict[str, Any], clock: clock_rules.Clock, policy: SlaPolicy, calendar_name: str, now
 ) -> SlaClock:
     # Built without SlaClock.__init__ (a plain attribute dict): a recomputation makes millions.
-    row = SlaClock.__new__(SlaClock)
-    row.__dict__.update(
+    made = SlaClock.__new__(SlaClock)
+    made.__dict__.update(
         id=None,
-        ticket_id=ticket_id,
+        ticket_id=row["id"],
         metric=clock.metric,
         policy_id=policy.pk,
         calendar_name=calendar_name,
+        organisation_id=row["organisation_id"],
+        service_id=row["service_id"],
+        group_id=row["group_id"],
+        priority=row["priority"],
+        line=row["line"],
         target_minutes=int(clock.target.total_seconds() // 60),
         state=clock.state,
         started_at=clock.started_at,
@@ -335,7 +347,7 @@ def _clock_row(
         alert_level=0,
         computed_at=now,
     )
-    return row
+    return made
 
 
 def _ticket_filter(ids: list[int], pk_range: tuple[int, int] | None) -> dict[str, Any]:
@@ -435,7 +447,7 @@ def _store(
             calendar_name, calendar = ctx.calendar(row)
             computed = clock_rules.compute_clocks(calendar, facts, targets_of(policy), now=ctx.now)
             for clock in computed:
-                made = _clock_row(ticket_id, clock, policy, calendar_name, ctx.now)
+                made = _clock_row(row, clock, policy, calendar_name, ctx.now)
                 level = levels.get((ticket_id, clock.metric))
                 if level:
                     # Alerts already sent stay sent, unless the clock moved back under the
