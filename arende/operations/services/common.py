@@ -9,7 +9,7 @@ from django.db import models
 from django.utils.translation import gettext as _
 
 from arende.core.access import scope_for
-from arende.core.audit import audit_value
+from arende.core.audit import audit_record, audit_value
 from arende.core.errors import StaleEdit, ValidationFailed
 from arende.core.versioning import changes_since
 
@@ -59,6 +59,16 @@ def delta(instance: models.Model, before: dict[str, Any]) -> dict[str, list[Any]
         for name, old in before.items()
         if old != audit_value(getattr(instance, name))
     }
+
+
+def save_versioned(instance: Any, *, actor: Any, before: dict[str, Any], verb: str) -> Any:
+    """Bump the version, save, and audit what changed since ``before`` (see ``snap``)."""
+    instance.version += 1
+    instance.save()
+    changed = delta(instance, before)
+    changed["version"] = [instance.version - 1, instance.version]
+    audit_record(actor=actor, action="update", obj=instance, verb=verb, changes=changed)
+    return instance
 
 
 def m2m_names(items: Iterable[models.Model]) -> list[str]:

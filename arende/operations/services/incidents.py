@@ -27,7 +27,15 @@ from arende.operations.models import (
     ReviewAction,
     TimelineEntry,
 )
-from arende.operations.services.common import delta, lock, m2m_names, org_ids, require_perm, snap
+from arende.operations.services.common import (
+    delta,
+    lock,
+    m2m_names,
+    org_ids,
+    require_perm,
+    save_versioned,
+    snap,
+)
 from arende.servicedesk.models import Service, Ticket
 from arende.servicedesk.services import tickets as ticket_services
 
@@ -537,12 +545,7 @@ def review_complete(
     before = snap(review, "status", "completed_at")
     review.status = PostIncidentReview.Status.DONE
     review.completed_at = at or timezone.now()
-    review.version += 1
-    review.save()
-    changed = delta(review, before)
-    changed["version"] = [review.version - 1, review.version]
-    audit_record(actor=actor, action="update", obj=review, verb="complete", changes=changed)
-    return review
+    return save_versioned(review, actor=actor, before=before, verb="complete")
 
 
 @transaction.atomic
@@ -555,12 +558,7 @@ def review_reopen(
         raise ValidationFailed(_("The review is open."), field="status")
     before = snap(review, "status", "completed_at")
     review.status, review.completed_at = PostIncidentReview.Status.OPEN, None
-    review.version += 1
-    review.save()
-    changed = delta(review, before)
-    changed["version"] = [review.version - 1, review.version]
-    audit_record(actor=actor, action="update", obj=review, verb="reopen", changes=changed)
-    return review
+    return save_versioned(review, actor=actor, before=before, verb="reopen")
 
 
 @transaction.atomic

@@ -12,7 +12,14 @@ from arende.core.audit import audit_record, audit_value
 from arende.core.errors import ValidationFailed
 from arende.core.models import Organisation, User
 from arende.operations.models import Change, PlannedMaintenance
-from arende.operations.services.common import delta, lock, m2m_names, org_ids, require_perm, snap
+from arende.operations.services.common import (
+    lock,
+    m2m_names,
+    org_ids,
+    require_perm,
+    save_versioned,
+    snap,
+)
 from arende.servicedesk.models import Service
 
 ADD = "operations.add_plannedmaintenance"
@@ -81,9 +88,4 @@ def maintenance_cancel(
         raise ValidationFailed(_("The maintenance is already cancelled."), field="is_cancelled")
     before = snap(window, "is_cancelled")
     window.is_cancelled = True
-    window.version += 1
-    window.save()
-    changed = delta(window, before)
-    changed["version"] = [window.version - 1, window.version]
-    audit_record(actor=actor, action="update", obj=window, verb="cancel", changes=changed)
-    return window
+    return save_versioned(window, actor=actor, before=before, verb="cancel")

@@ -14,7 +14,15 @@ from arende.core.audit import audit_record
 from arende.core.errors import ValidationFailed
 from arende.core.models import Organisation, User
 from arende.operations.models import MajorIncident, Problem, ProblemTicket
-from arende.operations.services.common import delta, lock, m2m_names, org_ids, require_perm, snap
+from arende.operations.services.common import (
+    delta,
+    lock,
+    m2m_names,
+    org_ids,
+    require_perm,
+    save_versioned,
+    snap,
+)
 from arende.servicedesk.models import Service, Ticket
 from arende.servicedesk.services import tickets as ticket_services
 
@@ -104,12 +112,7 @@ def problem_mark_known_error(
     before = snap(problem, "status", "is_known_error", "root_cause", "workaround")
     problem.status, problem.is_known_error = Problem.Status.KNOWN_ERROR, True
     problem.root_cause, problem.workaround = root_cause.strip(), workaround.strip()
-    problem.version += 1
-    problem.save()
-    changed = delta(problem, before)
-    changed["version"] = [problem.version - 1, problem.version]
-    audit_record(actor=actor, action="update", obj=problem, verb="known_error", changes=changed)
-    return problem
+    return save_versioned(problem, actor=actor, before=before, verb="known_error")
 
 
 @transaction.atomic
@@ -128,12 +131,7 @@ def problem_resolve(
         raise ValidationFailed(_("Describe the root cause."), field="root_cause")
     before = snap(problem, "status", "resolved_at")
     problem.status, problem.resolved_at = Problem.Status.RESOLVED, at or timezone.now()
-    problem.version += 1
-    problem.save()
-    changed = delta(problem, before)
-    changed["version"] = [problem.version - 1, problem.version]
-    audit_record(actor=actor, action="update", obj=problem, verb="resolve", changes=changed)
-    return problem
+    return save_versioned(problem, actor=actor, before=before, verb="resolve")
 
 
 @transaction.atomic
