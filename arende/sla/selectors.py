@@ -156,6 +156,13 @@ def _segments(spans: list[tuple], clock: Any, pause: frozenset[str], now) -> tup
     return tuple(out)
 
 
+@lru_cache(maxsize=1)
+def default_calendar() -> engine.BusinessCalendar:
+    """Office hours with Swedish holidays: what a ticket gets when no calendar is configured."""
+    year = timezone.localdate().year
+    return engine.swedish_calendar(range(FIRST_YEAR, year + YEARS_AHEAD + 1), name="")
+
+
 class CalendarBook:
     """Every configured calendar, read once (two queries), resolved per ticket in memory.
 
@@ -181,10 +188,8 @@ class CalendarBook:
                 key=lambda c: (c.service_id is None, c.organisation_id is None, c.pk),
                 default=None,
             )
-            if best is None:
-                from arende.sla.services import _default_calendar
-
-                self._resolved[key] = _default_calendar()
+            if best is None:  # nothing configured: the Swedish office calendar
+                self._resolved[key] = default_calendar()
             else:
                 self._resolved[key] = business_calendar(best)
         return self._resolved[key]

@@ -10,7 +10,6 @@ anyone made, and must never make a person's edit look stale.
 from __future__ import annotations
 
 import datetime
-import functools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -26,13 +25,7 @@ from arende.servicedesk.models.tickets import OPEN_STATUS_VALUES
 from arende.sla import clocks as clock_rules
 from arende.sla import engine
 from arende.sla.models import SlaClock, SlaPolicy, StatusSpan
-from arende.sla.selectors import (
-    FIRST_YEAR,
-    YEARS_AHEAD,
-    business_calendar,
-    calendar_for,
-    policy_for,
-)
+from arende.sla.selectors import CalendarBook, policy_for
 
 _FACT_FIELDS = (
     "id",
@@ -137,11 +130,11 @@ class _Context:
 
     now: datetime.datetime
     policies: dict[tuple, SlaPolicy | None]
-    calendars: dict[tuple, tuple[str, engine.BusinessCalendar]]
+    book: CalendarBook | None = None
 
     @classmethod
     def new(cls, now: datetime.datetime | None = None) -> _Context:
-        return cls(now=now or timezone.now(), policies={}, calendars={})
+        return cls(now=now or timezone.now(), policies={})
 
     def policy(self, row: dict[str, Any]) -> SlaPolicy | None:
         key = (row["organisation_id"], row["service_id"], row["kind"], row["priority"])
@@ -152,20 +145,10 @@ class _Context:
         return self.policies[key]
 
     def calendar(self, row: dict[str, Any]) -> tuple[str, engine.BusinessCalendar]:
-        key = (row["organisation_id"], row["service_id"])
-        if key not in self.calendars:
-            configured = calendar_for(*key)
-            if configured is None:  # nothing configured: the Swedish office calendar
-                self.calendars[key] = ("", _default_calendar())
-            else:
-                self.calendars[key] = (configured.name, business_calendar(configured))
-        return self.calendars[key]
-
-
-@functools.lru_cache(maxsize=1)
-def _default_calendar() -> engine.BusinessCalendar:
-    year = timezone.localdate().year
-    return engine.swedish_calendar(range(FIRST_YEAR, year + YEARS_AHEAD + 1), name="")
+        """The calendar's name (empty: the default) and the engine's calendar."""
+        self.book = self.book or CalendarBook()
+        calendar = self.book.for_ticket(row["organisation_id"], row["service_id"])
+        return calendar.name, calendar
 
 
 def targets_of(policy: SlaPolicy) -> clock_rules.Targets:
