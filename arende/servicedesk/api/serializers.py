@@ -230,19 +230,66 @@ class StaffTicketSerializer(RequesterTicketSerializer):
         return "staff"
 
 
+class WatcherSerializer(serializers.ModelSerializer):
+    """Someone who follows a ticket besides its requester."""
+
+    name = serializers.CharField(source="__str__")
+
+    class Meta:
+        model = User
+        fields = ["id", "name", "email"]
+        read_only_fields = fields
+
+
 class StaffTicketDetailSerializer(StaffTicketSerializer):
-    """The staff view of one ticket, with its history through the lines and the reasons."""
+    """The staff view of one ticket, with its history through the lines and the reasons,
+    its parent's reference, its children and who follows it (a few queries, detail only)."""
 
     line_history = serializers.SerializerMethodField()
+    parent_reference = serializers.SerializerMethodField(
+        help_text="The parent ticket's reference; null without a parent or when it is not "
+        "visible to you."
+    )
+    child_count = serializers.SerializerMethodField(
+        help_text="Children visible to you; list them at /api/tickets/{id}/children/."
+    )
+    watcher_details = serializers.SerializerMethodField()
 
     class Meta(StaffTicketSerializer.Meta):
-        fields = [*StaffTicketSerializer.Meta.fields, "line_history"]
+        fields = [
+            *StaffTicketSerializer.Meta.fields,
+            "line_history",
+            "parent_reference",
+            "child_count",
+            "watcher_details",
+        ]
         read_only_fields = fields
+
+    def _user(self) -> User | None:
+        request = self.context.get("request")
+        return getattr(request, "user", None)
 
     @extend_schema_field(LineSpanSerializer(many=True))
     def get_line_history(self, obj: Ticket) -> list[dict[str, Any]]:
         spans = LineSpan.objects.filter(ticket=obj).select_related("group", "assignee", "by")
         return LineSpanSerializer(spans, many=True).data
+
+    def get_parent_reference(self, obj: Ticket) -> str | None:
+        if obj.parent_id is None:
+            return None
+        parent = Ticket.objects.visible_to(self._user()).filter(pk=obj.parent_id)
+        return parent.values_list("reference", flat=True).first()
+
+    def get_child_count(self, obj: Ticket) -> int:
+        return Ticket.objects.visible_to(self._user()).filter(parent=obj).count()
+
+    @extend_schema_field(WatcherSerializer(many=True))
+    def get_watcher_details(self, obj: Ticket) -> list[dict[str, Any]]:
+        return WatcherSerializer(ordered_watchers(obj), many=True).data
+
+
+def ordered_watchers(ticket: Ticket):
+    return ticket.watchers.order_by("first_name", "last_name", "pk")
 
 
 TICKET_VIEW = PolymorphicProxySerializer(
@@ -444,6 +491,32 @@ class TargetSerializer(serializers.Serializer):
 
 class LinkRequestSerializer(TargetSerializer):
     kind = serializers.ChoiceField(choices=TicketLink.Kind.choices)
+
+
+class ParentSerializer(serializers.Serializer):
+    parent = serializers.CharField(
+        allow_blank=True,
+        allow_null=True,
+        help_text="The parent ticket: its reference or its id. Empty or null removes the parent.",
+    )
+    version = _version_field()
+
+
+class WatchRequestSerializer(serializers.Serializer):
+    user = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.none(),
+        help_text="The person who is to follow the ticket. A requester may only name "
+        "themselves; staff anyone they can see of the ticket's organisation, or staff "
+        "who may see the ticket.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None and request.user.is_authenticated:
+            self.fields["user"].queryset = User.objects.visible_to(request.user).filter(
+                is_active=True
+            )
 
 
 class TicketLinkSerializer(serializers.ModelSerializer):

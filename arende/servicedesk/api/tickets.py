@@ -39,6 +39,7 @@ from arende.servicedesk.api.serializers import (
     EscalateSerializer,
     HandBackSerializer,
     LinkRequestSerializer,
+    ParentSerializer,
     ReasonSerializer,
     RequesterTicketSerializer,
     ResolveSerializer,
@@ -50,8 +51,11 @@ from arende.servicedesk.api.serializers import (
     TicketLinkSerializer,
     TicketRenderer,
     TicketUpdateSerializer,
+    WatcherSerializer,
+    WatchRequestSerializer,
     can_work,
     is_own,
+    ordered_watchers,
     sees_internal,
 )
 from arende.servicedesk.filters import TicketFilter
@@ -117,6 +121,14 @@ class TicketPagination(LimitOffsetPagination):
         return schema
 
 
+TICKET_LIST_VIEW = PolymorphicProxySerializer(
+    component_name="TicketView",
+    serializers={"staff": StaffTicketSerializer, "requester": RequesterTicketSerializer},
+    resource_type_field_name="view",
+    many=True,
+)
+
+
 def ticket_action(**kwargs):
     """A POST action on one ticket (no list filters, no pagination)."""
     kwargs.setdefault("methods", ["post"])
@@ -124,15 +136,7 @@ def ticket_action(**kwargs):
 
 
 @extend_schema_view(
-    list=extend_schema(
-        summary="Tickets visible to you",
-        responses=PolymorphicProxySerializer(
-            component_name="TicketView",
-            serializers={"staff": StaffTicketSerializer, "requester": RequesterTicketSerializer},
-            resource_type_field_name="view",
-            many=True,
-        ),
-    ),
+    list=extend_schema(summary="Tickets visible to you", responses=TICKET_LIST_VIEW),
     retrieve=extend_schema(
         summary="One ticket", responses={200: TICKET_DETAIL_VIEW, 404: ERRORS[404]}
     ),
@@ -153,7 +157,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     serializer_class = RequesterTicketSerializer
     filterset_class = TicketFilter
     pagination_class = TicketPagination
-    http_method_names = ["get", "post", "patch", "head", "options"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
         queryset = Ticket.objects.visible_to(self.request.user)
@@ -190,15 +194,22 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             raise PermissionDenied(_("Only the requester or the service desk can do this."))
         return ticket
 
-    def _other_ticket(self, value: str, *, to_work: bool) -> Ticket:
+    def _ticket_for_internal(self) -> Ticket:
+        """The ticket, for a reader of its internal side (watchers, children)."""
+        ticket = self.get_object()
+        if not sees_internal(self.request.user, ticket):
+            raise PermissionDenied(_("Only the service desk can do this."))
+        return ticket
+
+    def _other_ticket(self, value: str, *, to_work: bool, field: str = "target") -> Ticket:
         value = value.strip()
         visible = Ticket.objects.visible_to(self.request.user)
         lookup = {"pk": int(value)} if value.isdigit() and len(value) < 10 else {"reference": value}
         target = visible.filter(**lookup).first() if value else None
         if target is None:
-            raise ValidationFailed(_("There is no ticket with that reference."), field="target")
+            raise ValidationFailed(_("There is no ticket with that reference."), field=field)
         if to_work and not can_work(self.request.user, target):
-            raise ValidationFailed(_("You cannot work on that ticket."), field="target")
+            raise ValidationFailed(_("You cannot work on that ticket."), field=field)
         return target
 
     def _render(self, ticket: Ticket, *, code: int = status.HTTP_200_OK) -> Response:
@@ -409,6 +420,105 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             actor=request.user, source=ticket, target=target, kind=data["kind"]
         )
         return Response(TicketLinkSerializer(link).data, status=status.HTTP_201_CREATED)
+
+    # parent, children and watchers -------------------------------------------------------------
+
+    @extend_schema(
+        summary="Set or clear the parent ticket",
+        description="The parent is named by reference or id and must be a ticket you can see; "
+        "an empty or null parent removes it. A ticket cannot be placed under itself or one of "
+        "its own descendants.",
+        request=ParentSerializer,
+        responses={200: TICKET_VIEW, **VERSIONED_ERRORS},
+    )
+    @ticket_action(serializer_class=ParentSerializer)
+    def parent(self, request, pk=None):
+        ticket = self._ticket_for_work()
+        data = self._validated(request)
+        reference = (data.get("parent") or "").strip()
+        parent = self._other_ticket(reference, to_work=False, field="parent") if reference else None
+        ticket = services.ticket_set_parent(
+            actor=request.user, ticket=ticket, version=data["version"], parent=parent
+        )
+        return self._render(ticket)
+
+    @extend_schema(
+        summary="The ticket's children (staff only)",
+        description="Only the children you can see; the other municipality's are left out.",
+        responses={200: TICKET_LIST_VIEW, 403: ERRORS[403], 404: ERRORS[404]},
+    )
+    @ticket_action(methods=["get"], serializer_class=StaffTicketSerializer)
+    def children(self, request, pk=None):
+        ticket = self._ticket_for_internal()
+        children = (
+            Ticket.objects.visible_to(request.user)
+            .filter(parent=ticket)
+            .select_related("group", "assignee", "requester", "merged_into")
+            .prefetch_related(Prefetch("watchers", queryset=User.objects.only("pk")))
+            .order_by("reference")
+        )
+        render = TicketRenderer(request)
+        return Response([render(child) for child in children])
+
+    @extend_schema(
+        methods=["GET"],
+        summary="Who follows the ticket (staff only)",
+        responses={200: WatcherSerializer(many=True), 403: ERRORS[403], 404: ERRORS[404]},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Add a watcher",
+        description="Staff add anyone of the ticket's organisation (or staff who may see the "
+        "ticket); anyone else who sees the ticket may only add themselves. Answers with the "
+        "watchers (only the service desk sees the whole list).",
+        request=WatchRequestSerializer,
+        responses={200: WatcherSerializer(many=True), **ERRORS},
+    )
+    @ticket_action(methods=["get", "post"], serializer_class=WatchRequestSerializer)
+    def watchers(self, request, pk=None):
+        if request.method == "GET":
+            ticket = self._ticket_for_internal()
+            return Response(WatcherSerializer(ordered_watchers(ticket), many=True).data)
+        ticket = self.get_object()
+        person = self._validated(request)["user"]
+        self._check_may_watch(ticket, person)
+        ticket = services.ticket_set_watching(
+            actor=request.user, ticket=ticket, user=person, watching=True
+        )
+        return self._watchers_response(ticket)
+
+    @extend_schema(
+        summary="Remove a watcher",
+        description="Staff remove anyone; anyone else only themselves.",
+        parameters=[OpenApiParameter("user_id", int, OpenApiParameter.PATH)],
+        request=None,
+        responses={200: WatcherSerializer(many=True), **ERRORS},
+    )
+    @ticket_action(
+        methods=["delete"],
+        url_path=r"watchers/(?P<user_id>[0-9]+)",
+        url_name="watcher",
+        serializer_class=WatcherSerializer,
+    )
+    def remove_watcher(self, request, pk=None, user_id=None):
+        ticket = self.get_object()
+        person = get_object_or_404(ordered_watchers(ticket), pk=user_id)
+        self._check_may_watch(ticket, person)
+        ticket = services.ticket_set_watching(
+            actor=request.user, ticket=ticket, user=person, watching=False
+        )
+        return self._watchers_response(ticket)
+
+    def _check_may_watch(self, ticket: Ticket, person: User) -> None:
+        user = self.request.user
+        if person.pk != user.pk and not can_work(user, ticket):
+            raise PermissionDenied(_("You may only start or stop following a ticket yourself."))
+
+    def _watchers_response(self, ticket: Ticket) -> Response:
+        watchers = ordered_watchers(ticket)
+        if not sees_internal(self.request.user, ticket):
+            watchers = watchers.filter(pk=self.request.user.pk)
+        return Response(WatcherSerializer(watchers, many=True).data)
 
     # conversation ------------------------------------------------------------------------------
 

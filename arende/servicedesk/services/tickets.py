@@ -1037,10 +1037,23 @@ def ticket_set_parent(
 def ticket_set_watching(
     *, actor: User | None, ticket: Ticket, user: User, watching: bool
 ) -> Ticket:
-    """Add or remove a watcher: someone who follows the ticket besides its requester."""
+    """Add or remove a watcher: someone who follows the ticket besides its requester.
+
+    Staff add or remove anyone; others only themselves. Watching lets a person see the ticket,
+    so a watcher added by someone else is of the ticket's organisation or staff who may see it
+    anyway: one municipality's people never reach the other's tickets this way.
+    """
     ticket = _lock(ticket, None)
     if actor is not None and actor.pk != user.pk:
         _require_worker(actor, ticket)
+        if (
+            watching
+            and user.organisation_id != ticket.organisation_id
+            and not user.has_perm("servicedesk.view_ticket", ticket)
+        ):
+            raise ValidationFailed(
+                _("Only people of the ticket's organisation can follow it."), field="user"
+            )
     already = ticket.watchers.filter(pk=user.pk).exists()
     if already == watching:
         return ticket

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from arende.core.models import User
+from arende.core.models import AuditEvent, User
 from arende.core.tests.factories import OrganisationFactory, UserFactory, grant
 from arende.servicedesk import services
 from arende.servicedesk.models import (
@@ -93,6 +93,9 @@ def test_schema_documents_every_endpoint_action_and_body(client):
         "/api/tickets/{id}/activities/",
         "/api/tickets/{id}/attachments/",
         "/api/tickets/{id}/attachments/{attachment_id}/",
+        "/api/tickets/{id}/children/",
+        "/api/tickets/{id}/watchers/",
+        "/api/tickets/{id}/watchers/{user_id}/",
         "/api/support-groups/",
         "/api/services/",
         "/api/categories/",
@@ -110,6 +113,8 @@ def test_schema_documents_every_endpoint_action_and_body(client):
         "status",
         "merge",
         "link",
+        "parent",
+        "watchers",
     )
     for name in actions:
         operation = paths[f"/api/tickets/{{id}}/{name}/"]["post"]
@@ -129,6 +134,13 @@ def test_schema_documents_every_endpoint_action_and_body(client):
     assert "assignee" in components["StaffTicket"]["properties"]
     assert "assignee" not in components["RequesterTicket"]["properties"]
     assert "line_history" in components["StaffTicketDetail"]["properties"]
+    assert "409" in paths["/api/tickets/{id}/parent/"]["post"]["responses"]
+    assert set(paths["/api/tickets/{id}/watchers/"]) >= {"get", "post"}
+    assert "delete" in paths["/api/tickets/{id}/watchers/{user_id}/"]
+    assert "get" in paths["/api/tickets/{id}/children/"]
+    detail = components["StaffTicketDetail"]["properties"]
+    assert {"parent_reference", "child_count", "watcher_details"} <= set(detail)
+    assert "parent_reference" not in components["RequesterTicket"]["properties"]
 
 
 # Authentication and scoping --------------------------------------------------------------------
@@ -575,6 +587,210 @@ def test_support_groups_services_and_categories(desk):
     paths = {row["path"] for row in requester.get("/api/categories/").json()["results"]}
     assert paths == {"Hårdvara", "Hårdvara › Skrivare"}
     assert len(staff.get("/api/categories/").json()["results"]) == 3
+
+
+# Parent, children and watchers -----------------------------------------------------------------
+
+
+def _audit(ticket, verb: str) -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(object_id=str(ticket.pk), verb=verb))
+
+
+def test_staff_set_and_clear_the_parent_by_reference_and_list_the_children(desk):
+    parent = _ticket(desk, title="Nätverket nere i stadshuset")
+    child = _ticket(desk, requester=desk["colleague"])
+    api = _api(desk["agent"])
+    response = api.post(
+        _url(child, "parent"), {"parent": parent.reference, "version": 1}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["parent"] == parent.pk and response.json()["version"] == 2
+    child.refresh_from_db()
+    assert child.parent_id == parent.pk
+    [event] = _audit(child, "parent")
+    assert event.actor_id == desk["agent"].pk
+    assert event.changes["parent"] == [None, str(parent)]
+
+    children = api.get(_url(parent, "children"))
+    assert children.status_code == 200
+    assert [row["reference"] for row in children.json()] == [child.reference]
+    detail = api.get(_url(parent)).json()
+    assert (detail["child_count"], detail["parent_reference"]) == (1, None)
+    assert api.get(_url(child)).json()["parent_reference"] == parent.reference
+
+    cleared = api.post(_url(child, "parent"), {"parent": None, "version": 2}, format="json")
+    assert cleared.status_code == 200, cleared.content
+    assert cleared.json()["parent"] is None
+    assert api.get(_url(parent, "children")).json() == []
+    assert len(_audit(child, "parent")) == 2
+
+
+def test_the_parent_is_refused_when_stale_cyclic_unknown_or_of_the_other_municipality(desk):
+    parent = _ticket(desk)
+    child = _ticket(desk)
+    api = _api(desk["agent"])
+    services.ticket_update(actor=desk["agent"], ticket=child, version=1, title="Ny rubrik")
+    stale = api.post(
+        _url(child, "parent"), {"parent": parent.reference, "version": 1}, format="json"
+    )
+    assert stale.status_code == 409
+    assert stale.json()["changed"]["title"][1] == "Ny rubrik"
+    child.refresh_from_db()
+    assert child.parent_id is None and not _audit(child, "parent")
+
+    services.ticket_set_parent(actor=desk["agent"], ticket=child, version=2, parent=parent)
+    cycle = api.post(
+        _url(parent, "parent"), {"parent": child.reference, "version": 1}, format="json"
+    )
+    assert cycle.status_code == 400 and "parent" in cycle.json()
+    unknown = api.post(
+        _url(parent, "parent"), {"parent": "1999-000001", "version": 1}, format="json"
+    )
+    assert unknown.status_code == 400 and "parent" in unknown.json()
+
+    vargarda_ticket = _ticket(desk, requester=UserFactory(organisation=desk["vargarda"]))
+    vargarda = _api(desk["vargarda_agent"])
+    across = vargarda.post(
+        _url(vargarda_ticket, "parent"), {"parent": parent.reference, "version": 1}, format="json"
+    )
+    assert across.status_code == 400 and "parent" in across.json()
+    for method, action in (("post", "parent"), ("get", "children"), ("get", "watchers")):
+        response = getattr(vargarda, method)(
+            _url(parent, action), {"parent": "", "version": 1}, format="json"
+        )
+        assert response.status_code == 404, (method, action)
+    assert vargarda.delete(_url(parent, f"watchers/{desk['agent'].pk}")).status_code == 404
+
+
+def test_the_other_municipalitys_children_and_parent_stay_hidden(desk):
+    parent = _ticket(desk, requester=UserFactory(organisation=desk["vargarda"]))
+    herrljunga_child = _ticket(desk)
+    vargarda_child = _ticket(desk, requester=UserFactory(organisation=desk["vargarda"]))
+    for child in (herrljunga_child, vargarda_child):
+        services.ticket_set_parent(actor=desk["agent"], ticket=child, version=1, parent=parent)
+    herrljunga_agent = grant(
+        UserFactory(organisation=desk["herrljunga"]), "agent", desk["herrljunga"]
+    )
+    api = _api(herrljunga_agent)
+    detail = api.get(_url(herrljunga_child)).json()
+    assert detail["parent"] == parent.pk  # the id of a ticket it cannot open; no reference
+    assert detail["parent_reference"] is None
+    vargarda = _api(desk["vargarda_agent"])
+    rows = vargarda.get(_url(parent, "children")).json()
+    assert [row["id"] for row in rows] == [vargarda_child.pk]
+    assert vargarda.get(_url(parent)).json()["child_count"] == 1
+    assert _api(desk["agent"]).get(_url(parent)).json()["child_count"] == 2
+
+
+def test_a_requester_is_refused_the_staff_only_parent_and_watcher_actions(desk):
+    parent, child = _ticket(desk), _ticket(desk)
+    api = _api(desk["requester"])
+    response = api.post(
+        _url(child, "parent"), {"parent": parent.reference, "version": 1}, format="json"
+    )
+    assert response.status_code == 403
+    assert api.get(_url(parent, "children")).status_code == 403
+    assert api.get(_url(parent, "watchers")).status_code == 403
+    # Naming someone else is refused: the requester cannot even see the colleague.
+    other = api.post(_url(child, "watchers"), {"user": desk["colleague"].pk}, format="json")
+    assert other.status_code == 400 and "user" in other.json()
+    child.refresh_from_db()
+    assert child.parent_id is None and not child.watchers.exists()
+    detail = api.get(_url(child)).json()
+    for field in ("parent", "parent_reference", "child_count", "watchers", "watcher_details"):
+        assert field not in detail
+
+
+def test_staff_add_list_and_remove_watchers_with_an_audit_trail(desk):
+    ticket = _ticket(desk)
+    api = _api(desk["agent"])
+    added = api.post(_url(ticket, "watchers"), {"user": desk["colleague"].pk}, format="json")
+    assert added.status_code == 200, added.content
+    assert [row["id"] for row in added.json()] == [desk["colleague"].pk]
+    assert desk["colleague"] in ticket.watchers.all()
+    [event] = _audit(ticket, "watch")
+    assert event.actor_id == desk["agent"].pk
+    assert event.changes["watchers"] == [None, str(desk["colleague"])]
+    assert TicketActivity.objects.filter(
+        ticket=ticket, data__watcher=str(desk["colleague"]), is_public=False
+    ).exists()
+    # The colleague now sees the ticket, in the requester view.
+    assert _api(desk["colleague"]).get(_url(ticket)).json()["view"] == "requester"
+
+    listed = api.get(_url(ticket, "watchers")).json()
+    assert [(row["id"], row["email"]) for row in listed] == [
+        (desk["colleague"].pk, desk["colleague"].email)
+    ]
+    detail = api.get(_url(ticket)).json()
+    assert detail["watchers"] == [desk["colleague"].pk]
+    assert [row["id"] for row in detail["watcher_details"]] == [desk["colleague"].pk]
+
+    removed = api.delete(_url(ticket, f"watchers/{desk['colleague'].pk}"))
+    assert removed.status_code == 200 and removed.json() == []
+    assert not ticket.watchers.exists()
+    assert len(_audit(ticket, "unwatch")) == 1
+    assert api.delete(_url(ticket, f"watchers/{desk['colleague'].pk}")).status_code == 404
+
+
+def test_a_watcher_from_the_other_municipality_is_refused(desk):
+    ticket = _ticket(desk)  # Herrljunga
+    stranger = grant(UserFactory(organisation=desk["vargarda"]), "requester", desk["vargarda"])
+    response = _api(desk["agent"]).post(
+        _url(ticket, "watchers"), {"user": stranger.pk}, format="json"
+    )
+    assert response.status_code == 400 and "user" in response.json()
+    assert not ticket.watchers.exists() and not _audit(ticket, "watch")
+    assert _api(stranger).get(_url(ticket)).status_code == 404
+    # Staff who may see the ticket anyway can follow it.
+    ok = _api(desk["agent"]).post(
+        _url(ticket, "watchers"), {"user": desk["specialist"].pk}, format="json"
+    )
+    assert ok.status_code == 200, ok.content
+
+
+def test_a_requester_follows_and_unfollows_only_themselves(desk):
+    ticket = _ticket(desk)
+    services.ticket_set_watching(
+        actor=desk["agent"], ticket=ticket, user=desk["colleague"], watching=True
+    )
+    colleague = _api(desk["colleague"])
+    refused = colleague.delete(_url(ticket, f"watchers/{desk['requester'].pk}"))
+    assert refused.status_code == 404  # the requester is not a watcher
+    services.ticket_set_watching(
+        actor=desk["agent"], ticket=ticket, user=desk["agent"], watching=True
+    )
+    other = colleague.delete(_url(ticket, f"watchers/{desk['agent'].pk}"))
+    assert other.status_code == 403
+    assert desk["agent"] in ticket.watchers.all()
+
+    own = colleague.delete(_url(ticket, f"watchers/{desk['colleague'].pk}"))
+    assert own.status_code == 200, own.content
+    assert own.json() == []  # the agent who still watches is not shown to a requester
+    assert desk["colleague"] not in ticket.watchers.all()
+    [event] = _audit(ticket, "unwatch")
+    assert event.actor_id == desk["colleague"].pk
+    assert colleague.get(_url(ticket)).status_code == 404  # it was visible only as a watcher
+
+    follow = _api(desk["requester"]).post(
+        _url(ticket, "watchers"), {"user": desk["requester"].pk}, format="json"
+    )
+    assert follow.status_code == 200, follow.content
+    assert [row["id"] for row in follow.json()] == [desk["requester"].pk]
+
+
+def test_the_children_list_does_not_grow_with_the_data(desk):
+    parent = _ticket(desk)
+
+    def add_children(how_many: int) -> None:
+        for _index in range(how_many):
+            child = _ticket(desk)
+            services.ticket_set_parent(actor=desk["agent"], ticket=child, version=1, parent=parent)
+            child.watchers.add(desk["colleague"])
+
+    add_children(2)
+    few = _count(desk["agent"], _url(parent, "children"))
+    add_children(10)
+    assert _count(desk["agent"], _url(parent, "children")) == few
 
 
 # Query counts ----------------------------------------------------------------------------------
