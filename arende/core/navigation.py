@@ -23,6 +23,12 @@ def _perm(perm: str) -> Callable[[Any], bool]:
     return lambda user: user.has_perm(perm)
 
 
+def _edits_catalogue(user: Any) -> bool:
+    from arende.servicedesk.services.catalogue import may_edit_catalogue
+
+    return may_edit_catalogue(user)
+
+
 NAVIGATION: list[NavItem] = [
     NavItem(_("Home"), "core:home", lambda user: True),
     NavItem(_("Service desk"), "servicedesk:queue", _perm("servicedesk.view_ticket")),
@@ -35,6 +41,7 @@ NAVIGATION: list[NavItem] = [
     ),
     NavItem(_("SLA"), "sla:report", _perm("servicedesk.view_servicedesk_dashboard")),
     NavItem(_("Incoming e-mail"), "mail:inbound_list", _perm("mail.manage_inbound")),
+    NavItem(_("Service catalogue"), "servicedesk:catalogue", _edits_catalogue),
     NavItem(
         _("Operations"),
         "operations:overview",

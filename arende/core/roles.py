@@ -23,6 +23,14 @@ TICKET_WORK = (
     "servicedesk.view_service",
 )
 DASHBOARD = ("servicedesk.view_servicedesk_dashboard",)
+# The catalogue is shared by every organisation: editing it needs the role for all of them.
+CATALOGUE_EDIT = (
+    "servicedesk.add_service",
+    "servicedesk.change_service",
+    "servicedesk.view_requesttype",
+    "servicedesk.add_requesttype",
+    "servicedesk.change_requesttype",
+)
 MAIL_QUARANTINE = ("mail.manage_inbound",)
 MAIL_ADMIN = (
     "mail.view_mailbox",
@@ -121,6 +129,7 @@ ROLE_DEFINITIONS: tuple[RoleDefinition, ...] = (
             *MAIL_QUARANTINE,
             *CHANGE_REQUEST,
             *CHANGE_MANAGE,
+            *CATALOGUE_EDIT,
         ),
         True,
     ),
@@ -180,8 +189,7 @@ ROLE_DEFINITIONS: tuple[RoleDefinition, ...] = (
             *TICKET_WORK,
             *DASHBOARD,
             "servicedesk.change_supportgroup",
-            "servicedesk.add_service",
-            "servicedesk.change_service",
+            *CATALOGUE_EDIT,
             *MAIL_QUARANTINE,
             *MAIL_ADMIN,
             *OPS_READ,

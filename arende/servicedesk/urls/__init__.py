@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from arende.servicedesk.urls import agent, dashboard, phone, portal
+from arende.servicedesk.urls import agent, catalogue, dashboard, phone, portal
 
 app_name = "servicedesk"
 
@@ -11,4 +11,5 @@ urlpatterns = [
     path("portal/", include(portal.urlpatterns)),
     path("phone/", include(phone.urlpatterns)),
     path("dashboard/", include(dashboard.urlpatterns)),
+    path("catalogue/", include(catalogue.urlpatterns)),
 ]
