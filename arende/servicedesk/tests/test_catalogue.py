@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
 from arende.core.errors import StaleEdit, ValidationFailed
 from arende.core.models import AuditEvent, Role
@@ -121,15 +122,13 @@ def test_field_definitions_are_normalised():
     ],
 )
 def test_bad_field_definitions_are_refused_with_the_field_named(definitions, words):
-    with pytest.raises(ValidationFailed) as refused:
+    with translation.override("en"), pytest.raises(ValidationFailed) as refused:
         services.validate_field_definitions(definitions)
     assert refused.value.field == "fields"
     assert refused.value.message.startswith(words)
 
 
 def test_the_messages_are_swedish():
-    from django.utils import translation
-
     with translation.override("sv"), pytest.raises(ValidationFailed) as refused:
         services.validate_field_definitions([{"name": "a", "label": ""}])
     assert refused.value.message.startswith("Fält 1:")
