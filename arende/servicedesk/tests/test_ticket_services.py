@@ -342,3 +342,16 @@ def test_the_open_ticket_indexes_cover_exactly_the_open_statuses():
 
     assert set(OPEN_STATUS_VALUES) == set(OPEN_STATUSES)
     assert set(OPEN_STATUS_VALUES) | set(Ticket.CLOSED_STATUSES) == set(Status.values)
+
+
+def test_a_watcher_added_by_staff_is_of_the_tickets_organisation_or_sees_it_anyway(desk):
+    ticket = services.ticket_create(
+        actor=desk["requester"], channel="portal", title="Skärmen", requester=desk["requester"]
+    )
+    outsider = UserFactory(organisation=desk["vargarda"])
+    with pytest.raises(ValidationFailed) as refused:
+        services.ticket_set_watching(
+            actor=desk["agent"], ticket=ticket, user=outsider, watching=True
+        )
+    assert refused.value.field == "user"
+    assert not ticket.watchers.exists()
