@@ -101,6 +101,13 @@ def format_violations(violations: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def open_all_details(page) -> None:
+    """Open every <details>, so that axe also checks what they hold (closed, it is not shown)."""
+    page.evaluate("() => document.querySelectorAll('details').forEach((d) => { d.open = true; })")
+    # The ticket page's action panels fetch their forms when opened; check them loaded.
+    page.wait_for_function("() => !document.querySelector('.action-panel__fallback')")
+
+
 def login(page, email: str, password: str = DEMO_PASSWORD) -> None:
     """Log in through the login form; fails loudly if the app stays on the login page."""
     page.goto("/accounts/login/")

@@ -24,6 +24,8 @@ import pytest
 from django.utils import timezone, translation
 from playwright.sync_api import expect
 
+from .support import open_all_details
+
 pytestmark = pytest.mark.browser
 
 INCIDENT_MANAGER = "anna.sjoberg@it.herrljunga.example"
@@ -83,10 +85,6 @@ def check(page_log, live_url, assert_accessible, screenshot) -> Callable[..., No
             raise
 
     return run
-
-
-def _open_all_details(page) -> None:
-    page.evaluate("() => document.querySelectorAll('details').forEach((d) => { d.open = true; })")
 
 
 def _open(page, name: str):
@@ -173,7 +171,7 @@ def test_a_major_incident_from_declaration_to_review(page, sign_in, check, scree
     expect(page.locator("#review-actions")).to_contain_text("Köp omstyrningstjänst")
     incident.refresh_from_db()
     assert incident.review.cause == "Fel i operatörens växelplattform."
-    _open_all_details(page)
+    open_all_details(page)
     check(page, "incident-resolved")
     screenshot(page, "operations-incident-resolved")
 
@@ -220,7 +218,7 @@ def test_a_change_that_caused_a_disruption(page, sign_in, check, screenshot, rep
     expect(page).to_have_url(re.compile(r"/operations/changes/\d+/$"))
     change = Change.objects.get(pk=int(page.url.rstrip("/").rsplit("/", 1)[1]))
     assert change.risk_level == "low"
-    _open_all_details(page)  # the edit panel's form is checked too
+    open_all_details(page)  # the edit panel's form is checked too
     check(page, "change-draft")
     _open(page, "submit").locator("button[type=submit]").click()
     expect(page.locator(".ops-status")).to_contain_text(sv("Awaiting approval"))
@@ -295,7 +293,7 @@ def test_every_operations_page_passes_axe(page, sign_in, check, path):
     sign_in(page, "sara.lindqvist@it.herrljunga.example")
     response = page.goto(path)
     assert response.status == 200
-    _open_all_details(page)
+    open_all_details(page)
     check(page, path)
 
 
@@ -310,5 +308,5 @@ def test_demo_records_pass_axe(page, sign_in, check):
         f"/operations/problems/{Problem.objects.order_by('pk').first().pk}/",
     ):
         page.goto(path)
-        _open_all_details(page)
+        open_all_details(page)
         check(page, path)

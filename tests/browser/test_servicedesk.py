@@ -31,7 +31,14 @@ import pytest
 from django.utils import timezone, translation
 from playwright.sync_api import expect
 
-from .support import AGENT, HERRLJUNGA_REQUESTER, IT_MANAGER, record_console, record_context
+from .support import (
+    AGENT,
+    HERRLJUNGA_REQUESTER,
+    IT_MANAGER,
+    open_all_details,
+    record_console,
+    record_context,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -218,16 +225,12 @@ def second_page(browser, live_url, page_log) -> Iterator[Callable[[], object]]:
         context.close()
 
 
-def _open_all_details(page) -> None:
-    """Open every <details>, so that axe also checks what they hold (closed, it is not shown)."""
-    page.evaluate("() => document.querySelectorAll('details').forEach((d) => { d.open = true; })")
-
-
 def _open_panel(page, action: str):
     """Open an action panel of the desk's ticket page; returns the panel."""
     panel = page.locator(f"details.action-panel--{action}")
     if panel.get_attribute("open") is None:
         panel.locator("summary").click()
+    panel.locator("form.action-panel__form").wait_for()  # fetched when the panel opens
     return panel
 
 
@@ -310,7 +313,7 @@ def test_whole_path_from_portal_to_dashboard(page, as_person, check, desk):
     expect(page.locator("main h1")).to_contain_text(title)
     expect(page.locator("#state-heading")).to_contain_text(sv(STATUS_WORDS[Status.NEW]))
     expect(page.locator(".ticket-description")).to_have_text(description)
-    _open_all_details(page)  # "Cancel this ticket"
+    open_all_details(page)  # "Cancel this ticket"
     check(page, "portal-ticket-new")
 
     # ... and sees it under "My tickets", on the start page and in the list.
@@ -413,7 +416,7 @@ def test_whole_path_from_portal_to_dashboard(page, as_person, check, desk):
         "rated_4": before["rated_4"] + 1,
         "group_resolved": before["group_resolved"] + 1,
     }, f"before: {before}"
-    _open_all_details(page)  # the figures as tables
+    open_all_details(page)  # the figures as tables
     check(page, "dashboard")
 
 
@@ -511,7 +514,7 @@ def test_ticket_page_refuses_invalid_and_stale_edits(page, second_page, sign_in,
     url = f"/desk/{desk.stale}/"
     sign_in(page, AGENT)
     page.goto(url)
-    _open_all_details(page)  # every action panel, so that axe checks every form
+    open_all_details(page)  # every action panel, so that axe checks every form
     check(page, "desk-ticket")
 
     # An action without what it needs is refused next to the field.

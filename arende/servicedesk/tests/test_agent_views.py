@@ -803,3 +803,52 @@ def test_parent_and_watchers_from_the_ticket_page(client):
     )
     assert response.status_code == 400
     assert "There is no such person" in response.content.decode()
+
+
+def test_action_panels_load_their_forms_when_opened(client, desk):
+    """The page carries the panels; each form comes from GET on the action's address."""
+    ticket = _ticket(desk)
+    client.force_login(desk["agent"])
+    page = client.get(_page(ticket)).content.decode()
+    assert f'hx-get="{_action(ticket, "escalate")}"' in page
+    assert 'name="reason"' not in page, "the escalation form is not built with the page"
+
+    fragment = client.get(_action(ticket, "escalate"), HTTP_HX_REQUEST="true")
+    body = fragment.content.decode()
+    assert fragment.status_code == 200
+    assert 'class="agent-form action-panel__form"' in body and 'name="reason"' in body
+    assert "<html" not in body, "a fragment for the panel, not a page"
+    assert f'value="{ticket.version}"' in body, "the form carries the version it was made on"
+
+    standalone = client.get(_action(ticket, "escalate"))
+    text = standalone.content.decode()
+    assert standalone.status_code == 200 and "<html" in text and 'name="reason"' in text
+    assert "hx-post" not in text, "without JavaScript the form posts and redirects"
+
+    # Sent from the standalone form: the same action, and back to the ticket.
+    response = client.post(
+        _action(ticket, "escalate"),
+        {"version": ticket.version, "group": desk["second"].pk, "reason": "Behöver drift"},
+    )
+    assert response.status_code == 302
+    assert _fresh(ticket).line == 2
+
+
+def test_an_action_that_no_longer_applies_is_not_offered(client, desk):
+    ticket = _ticket(desk)
+    agent = desk["agent"]
+    services.ticket_resolve(actor=agent, ticket=ticket, version=ticket.version, resolution="Löst")
+    client.force_login(agent)
+    assert client.get(_action(ticket, "escalate")).status_code == 302
+    stale_panel = client.get(_action(ticket, "escalate"), HTTP_HX_REQUEST="true")
+    assert stale_panel.status_code == 200
+    assert 'name="reason"' not in stale_panel.content.decode()
+    assert client.get(_action(ticket, "nonsense")).status_code == 404
+
+
+def test_action_forms_are_hidden_like_the_ticket(client, desk):
+    ticket = _ticket(desk)
+    client.force_login(desk["vargarda_agent"])
+    assert client.get(_action(ticket, "assign")).status_code == 404
+    client.force_login(desk["requester"])
+    assert client.get(_action(ticket, "assign")).status_code == 404

@@ -25,7 +25,7 @@ from django.utils import dateformat, formats, timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from arende.core.errors import StaleEdit, ValidationFailed
 from arende.core.models import User
@@ -528,6 +528,10 @@ def _available_actions(ticket: Ticket, user: Any) -> list[str]:
     return [action for action in ACTION_FORMS if candidates.get(action)]
 
 
+# The forms written straight into the ticket page; the panels' forms load when opened.
+INLINE_ACTIONS = ("reply", "note", "take")
+
+
 def _panel_texts() -> dict[str, tuple[str, str]]:
     """Heading and button of each action panel on the ticket page."""
     return {
@@ -557,13 +561,24 @@ def _render_ticket(
 ) -> HttpResponse:
     user = request.user
     actions = _available_actions(ticket, user)
-    action_forms = {action: ACTION_FORMS[action](ticket=ticket, user=user) for action in actions}
+    # Only the forms the page shows open are built here; a closed panel fetches its form when
+    # opened (``ticket_action`` on GET).
+    action_forms = {
+        action: ACTION_FORMS[action](ticket=ticket, user=user)
+        for action in INLINE_ACTIONS
+        if action in actions
+    }
     if bound is not None:
         action_forms[bound.action] = bound
     panels = [
-        {"action": action, "form": action_forms[action], "title": title, "button": button}
+        {
+            "action": action,
+            "form": action_forms.get(action),
+            "title": title,
+            "button": button,
+        }
         for action, (title, button) in _panel_texts().items()
-        if action in action_forms
+        if action in actions
     ]
     return render(
         request,
@@ -589,6 +604,35 @@ def _render_ticket(
 def _ticket_or_404(request: HttpRequest, reference: str) -> Ticket:
     ticket = get_object_or_404(selectors.ticket_for_page(request.user), reference=reference)
     return selectors.with_page_facts(ticket)
+
+
+def _action_form_page(request: HttpRequest, ticket: Ticket, action: str) -> HttpResponse:
+    titles = _panel_texts()
+    if action not in titles or action not in _available_actions(ticket, request.user):
+        # Not (or no longer) possible for this ticket, e.g. a panel of a page opened before
+        # the ticket was resolved: the ticket page says what can be done now.
+        if _is_htmx(request):
+            return HttpResponse(
+                format_html(
+                    '<p class="action-panel__form">{}</p>',
+                    _("This action is no longer available. Reload the page to see the ticket now."),
+                )
+            )
+        return redirect("servicedesk:ticket", reference=ticket.reference)
+    title, button = titles[action]
+    standalone = not _is_htmx(request)
+    return render(
+        request,
+        "servicedesk/agent/action.html" if standalone else "servicedesk/agent/_action_form.html",
+        {
+            "ticket": ticket,
+            "form": ACTION_FORMS[action](ticket=ticket, user=request.user),
+            "action": action,
+            "title": title,
+            "button": button,
+            "standalone": standalone,
+        },
+    )
 
 
 @login_required
@@ -761,15 +805,21 @@ def _runners() -> dict[str, Callable[[HttpRequest, Ticket, TicketActionForm], st
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def ticket_action(request: HttpRequest, reference: str, action: str) -> HttpResponse:
-    """Run one action of the ticket page. Invalid: 400; stale: 409 with what changed."""
+    """One action of the ticket page: GET shows its form, POST runs it.
+
+    GET answers the ticket page's panels (a fragment for HTMX) and, without JavaScript, a page
+    of its own. POST: invalid 400; stale 409 with what changed.
+    """
     ticket = _ticket_or_404(request, reference)
     form_class = ACTION_FORMS.get(action)
     if form_class is None:
         raise Http404
     if not selectors.can_work(request.user, ticket):
         raise PermissionDenied
+    if request.method == "GET":
+        return _action_form_page(request, ticket, action)
     form = form_class(request.POST, ticket=ticket, user=request.user)
     if not form.is_valid():
         return _render_ticket(request, ticket, bound=form, status=400)
