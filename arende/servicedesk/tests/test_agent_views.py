@@ -278,6 +278,44 @@ def test_full_text_search_narrows_the_queue(client, desk):
     ]
 
 
+@pytest.mark.parametrize("queue", ["open", "resolved"])
+def test_a_search_with_more_matches_than_the_pages_hold_lists_the_newest(
+    client, desk, monkeypatch, queue
+):
+    from arende.servicedesk.views import agent as agent_views
+
+    monkeypatch.setattr(agent_views, "LIST_COUNT_CAP", 3)
+    agent = desk["agent"]
+    tickets = [_ticket(desk, title=f"Skrivaren nummer {n}") for n in range(5)]
+    _ticket(desk, title="Wifi i skolan")
+    for ticket in tickets:
+        if queue == "resolved":
+            services.ticket_resolve(
+                actor=agent, ticket=ticket, version=ticket.version, resolution="Klart"
+            )
+    client.force_login(agent)
+    response = client.get(QUEUE, {"queue": queue, "q": "skrivare"})
+    newest_first = [t.reference for t in reversed(tickets)]
+    assert _listed(response) == newest_first[:3], "the newest matches, as many as the cap"
+    assert response.context["page_obj"].paginator.is_capped
+    assert response.context["search_order"] == "newest"
+
+    # A reference typed with the words comes first even when it is not among the newest.
+    oldest = tickets[0]
+    response = client.get(QUEUE, {"queue": queue, "q": f"skrivare {oldest.reference}"})
+    assert _listed(response)[0] == oldest.reference
+
+
+def test_a_search_with_few_matches_is_ranked(client, desk):
+    in_title = _ticket(desk, title="Brandväggen släpper inte igenom VPN")
+    in_text = _ticket(desk, title="Fjärråtkomst", description="kanske brandväggen?")
+    _ticket(desk, title="Wifi i skolan")
+    client.force_login(desk["agent"])
+    response = client.get(QUEUE, {"queue": "open", "q": "brandväggen"})
+    assert response.context["search_order"] == "rank"
+    assert _listed(response) == [in_title.reference, in_text.reference], "title weighs most"
+
+
 # Saved views -----------------------------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Case, IntegerField, Value, When
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -41,7 +42,7 @@ from arende.servicedesk.forms import (
     apply_domain_error,
 )
 from arende.servicedesk.models import Priority, SlaState, SupportGroup, Ticket
-from arende.servicedesk.search import rank_search, search_tickets
+from arende.servicedesk.search import among, rank_search, search_tickets
 from arende.servicedesk.services import tickets as ticket_services
 from arende.servicedesk.services.saved_views import saved_view_delete, saved_view_save
 from arende.sla.formatting import business_duration
@@ -306,7 +307,7 @@ class _CountedPaginator(CappedPaginator):
 
 
 def _searched(tickets, text: str, *, queue: selectors.Queue, keep_order: bool):
-    """The queue narrowed to ``text``, ordered, with its capped count and the order used.
+    """The queue narrowed to ``text``, ordered, with its capped count and whether it is ranked.
 
     Every match is in the result, always. Up to ``LIST_COUNT_CAP`` matches the order is best
     match first (the relevance of each is cheap to score); above it, newest first, and the
@@ -315,11 +316,31 @@ def _searched(tickets, text: str, *, queue: selectors.Queue, keep_order: bool):
     matches = search_tickets(
         tickets, text, ranked=False, open_only=queue.open_only, narrow=not queue.open_only
     )
-    counted = selectors.capped_count(matches, cap=LIST_COUNT_CAP)
-    ranked = counted <= LIST_COUNT_CAP and not keep_order
+    if keep_order:  # sorted by a column: every match takes part in the order
+        counted = selectors.capped_count(matches, cap=LIST_COUNT_CAP)
+        return matches.select_related(*selectors.LIST_RELATED), counted, False
+    # The newest matches, as many as the pages offer, in one pass over the words; counting
+    # and then listing would look every match up twice. The page reads its rows among these
+    # by primary key (they are matches of the scoped queue already).
+    rows = list(
+        matches.order_by("-search_exact", "-created_at", "-id").values_list("pk", "search_exact")[
+            : LIST_COUNT_CAP + 1
+        ]
+    )
+    counted = len(rows)
+    exact = [pk for pk, is_exact in rows if is_exact]
+    found = Ticket.objects.filter(among([pk for pk, _is_exact in rows], matches.db))
+    found = found.only(*selectors.LIST_FIELDS).annotate(
+        search_exact=Case(When(pk__in=exact, then=Value(1)), default=Value(0))
+        if exact
+        else Value(0, output_field=IntegerField())
+    )
+    ranked = counted <= LIST_COUNT_CAP
     if ranked:
-        matches = rank_search(matches, text)
-    return matches.select_related(*selectors.LIST_RELATED), counted, ranked
+        found = rank_search(found, text)
+    else:
+        found = found.order_by("-search_exact", "-created_at", "-id")
+    return found.select_related(*selectors.LIST_RELATED), counted, ranked
 
 
 def _filter_context(request: HttpRequest, filterset: TicketFilter, queue) -> dict[str, Any]:
@@ -360,8 +381,6 @@ def queue(request: HttpRequest) -> HttpResponse:
         )
     if text and not requested_sort:
         sort = ""  # keep the search's own order (best match first, or newest first)
-        if not ranked:
-            tickets = tickets.order_by("-search_exact", "-created_at", "-id")
     else:
         tickets, sort = selectors.sort_tickets(tickets, requested_sort)
     if text:
