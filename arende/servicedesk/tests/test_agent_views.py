@@ -306,6 +306,19 @@ def test_a_search_with_more_matches_than_the_pages_hold_lists_the_newest(
     assert _listed(response)[0] == oldest.reference
 
 
+def test_a_search_sorted_by_a_column_keeps_every_match_in_that_order(client, desk):
+    agent = desk["agent"]
+    low = _ticket(desk, title="Skrivaren A", impact=3, urgency=3)
+    high = _ticket(desk, title="Skrivaren B", impact=1, urgency=1)
+    middle = _ticket(desk, title="Skrivaren C", impact=2, urgency=2)
+    _ticket(desk, title="Wifi", impact=1, urgency=1)
+    client.force_login(agent)
+    response = client.get(QUEUE, {"queue": "open", "q": "skrivare", "sort": "priority"})
+    assert _listed(response) == [high.reference, middle.reference, low.reference]
+    response = client.get(QUEUE, {"queue": "open", "q": "skrivare", "sort": "-priority"})
+    assert _listed(response) == [low.reference, middle.reference, high.reference]
+
+
 def test_a_search_with_few_matches_is_ranked(client, desk):
     in_title = _ticket(desk, title="Brandväggen släpper inte igenom VPN")
     in_text = _ticket(desk, title="Fjärråtkomst", description="kanske brandväggen?")

@@ -312,22 +312,25 @@ def _searched(tickets, text: str, *, queue: selectors.Queue, keep_order: bool):
     Every match is in the result, always. Up to ``LIST_COUNT_CAP`` matches the order is best
     match first (the relevance of each is cheap to score); above it, newest first, and the
     page says so: scoring tens of thousands of matches to show fifty would cost seconds.
+    With ``keep_order`` the caller sorts by a column instead.
     """
     matches = search_tickets(
         tickets, text, ranked=False, open_only=queue.open_only, narrow=not queue.open_only
     )
-    if keep_order:  # sorted by a column: every match takes part in the order
-        counted = selectors.capped_count(matches, cap=LIST_COUNT_CAP)
-        return matches.select_related(*selectors.LIST_RELATED), counted, False
-    # The newest matches, as many as the pages offer, in one pass over the words; counting
-    # and then listing would look every match up twice. The page reads its rows among these
-    # by primary key (they are matches of the scoped queue already).
+    # The matches' ids, as many as the pages offer, in one pass over the words (the newest
+    # when there are more). Counting and then listing would look every match up twice, and
+    # a page sorted by a column would have the database walk the whole queue in that order
+    # to find a few rare matches; among these ids the page is a look-up by primary key.
+    newest = matches.order_by("-search_exact", "-created_at", "-id")
     rows = list(
-        matches.order_by("-search_exact", "-created_at", "-id").values_list("pk", "search_exact")[
+        (matches.order_by() if keep_order else newest).values_list("pk", "search_exact")[
             : LIST_COUNT_CAP + 1
         ]
     )
     counted = len(rows)
+    if keep_order and counted > LIST_COUNT_CAP:
+        # Many matches: walking the queue in the column's order finds a page soon enough.
+        return matches.select_related(*selectors.LIST_RELATED), counted, False
     exact = [pk for pk, is_exact in rows if is_exact]
     found = Ticket.objects.filter(among([pk for pk, _is_exact in rows], matches.db))
     found = found.only(*selectors.LIST_FIELDS).annotate(
@@ -335,7 +338,7 @@ def _searched(tickets, text: str, *, queue: selectors.Queue, keep_order: bool):
         if exact
         else Value(0, output_field=IntegerField())
     )
-    ranked = counted <= LIST_COUNT_CAP
+    ranked = counted <= LIST_COUNT_CAP and not keep_order
     if ranked:
         found = rank_search(found, text)
     else:
