@@ -13,7 +13,7 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Min
@@ -199,81 +199,6 @@ def facts_of(
     )
 
 
-def _load(
-    ids: list[int], pk_range: tuple[int, int] | None = None
-) -> list[tuple[dict[str, Any], clock_rules.TicketFacts]]:
-    """The facts of tickets ``ids``. With ``pk_range`` (the ids' min and max, for a chunk of a
-    recomputation) the queries filter by range instead of a long IN list, which the database
-    plans and the driver binds much faster; rows outside ``ids`` are dropped here."""
-    if pk_range is not None:
-        wanted = set(ids)
-        lo, hi = pk_range
-        ticket_filter = {"pk__gte": lo, "pk__lte": hi}
-        related = {"ticket_id__gte": lo, "ticket_id__lte": hi}
-    else:
-        wanted = None
-        ticket_filter = {"pk__in": ids}
-        related = {"ticket_id__in": ids}
-    if pk_range is not None and connection.vendor == "postgresql":
-        return _load_range_postgresql(pk_range, wanted)
-    rows = list(Ticket.objects.filter(**ticket_filter).values(*_FACT_FIELDS))
-    if wanted is not None:
-        rows = [row for row in rows if row["id"] in wanted]
-    spans: dict[int, list[tuple]] = defaultdict(list)
-    for ticket_id, status, started_at, ended_at in (
-        StatusSpan.objects.filter(**related)
-        .order_by("ticket_id", "started_at", "id")
-        .values_list("ticket_id", "status", "started_at", "ended_at")
-    ):
-        spans[ticket_id].append((status, started_at, ended_at))
-    taken = dict(
-        LineSpan.objects.filter(**related, assignee__isnull=False)
-        .values("ticket_id")
-        .annotate(first=Min("started_at"))
-        .values_list("ticket_id", "first")
-    )
-    return [(row, facts_of(row, spans.get(row["id"], []), taken.get(row["id"]))) for row in rows]
-
-
-def _load_range_postgresql(
-    pk_range: tuple[int, int], wanted: set[int] | None
-) -> list[tuple[dict[str, Any], clock_rules.TicketFacts]]:
-    """``_load`` for a chunk of a big recomputation: the same three reads in plain SQL with a
-    binary cursor, which skips the ORM's per-row work (a million tickets are read this way)."""
-    connection.ensure_connection()
-    columns = ", ".join(f"t.{name}" for name in _FACT_FIELDS)
-    import psycopg
-
-    # Django's cursors bind on the client, which cannot return binary results; a plain
-    # server-binding cursor on the same connection (and transaction) can.
-    with psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(
-            f"SELECT {columns} FROM servicedesk_ticket t WHERE t.id BETWEEN %s AND %s",  # noqa: S608 - our own column names
-            pk_range,
-            binary=True,
-        )
-        rows = [dict(zip(_FACT_FIELDS, values, strict=True)) for values in cursor.fetchall()]
-        cursor.execute(
-            "SELECT ticket_id, status, started_at, ended_at FROM sla_statusspan "
-            "WHERE ticket_id BETWEEN %s AND %s ORDER BY ticket_id, started_at, id",
-            pk_range,
-            binary=True,
-        )
-        spans: dict[int, list[tuple]] = defaultdict(list)
-        for ticket_id, *span in cursor.fetchall():
-            spans[ticket_id].append(tuple(span))
-        cursor.execute(
-            "SELECT ticket_id, min(started_at) FROM servicedesk_linespan "
-            "WHERE ticket_id BETWEEN %s AND %s AND assignee_id IS NOT NULL GROUP BY ticket_id",
-            pk_range,
-            binary=True,
-        )
-        taken = dict(cursor.fetchall())
-    if wanted is not None:
-        rows = [row for row in rows if row["id"] in wanted]
-    return [(row, facts_of(row, spans.get(row["id"], []), taken.get(row["id"]))) for row in rows]
-
-
 def _copy_text(value: Any) -> str:
     if value is None:
         return "\\N"
@@ -380,20 +305,34 @@ def ticket_summary(
     clocks: list[SlaClock], now: datetime.datetime
 ) -> tuple[datetime.datetime | None, str]:
     """The ticket's SLA deadline and state for the queues, from its clocks."""
-    live = [c for c in clocks if c.stopped_at is None and c.state != clock_rules.CANCELLED]
-    due = min((c.deadline for c in live if c.deadline is not None), default=None)
-    states = []
-    for clock in live or clocks:
-        if clock.state == clock_rules.CANCELLED:
+    return _summary(
+        [(c.state, c.stopped_at, c.deadline, c.warn_at, c.alert_level) for c in clocks], now
+    )
+
+
+_RANK = {state.value: rank for state, rank in _STATE_ORDER.items()}
+_SLA_STATES = {state.value: state for state in SlaState}
+
+
+def _summary(clocks: list[tuple], now: Any) -> tuple[Any, str]:
+    """``ticket_summary`` of (state, stopped_at, deadline, warn_at, alert_level) tuples, times as
+    datetimes or as epoch microseconds (then the deadline comes back in them too)."""
+    live = [c for c in clocks if c[1] is None and c[0] != clock_rules.CANCELLED]
+    due = None
+    for clock in live:
+        if clock[2] is not None and (due is None or clock[2] < due):
+            due = clock[2]
+    best, rank = SlaState.NONE.value, len(_RANK)
+    for state, _stopped, _deadline, warn_at, level in live or clocks:
+        if state == clock_rules.CANCELLED:
             continue
-        if clock.state == clock_rules.RUNNING and (
-            clock.alert_level >= 1 or (clock.warn_at is not None and clock.warn_at <= now)
+        if state == clock_rules.RUNNING and (
+            level >= 1 or (warn_at is not None and warn_at <= now)
         ):
-            states.append(SlaState.WARNING)
-        else:
-            states.append(SlaState(clock.state))
-    state = min(states, key=_STATE_ORDER.__getitem__, default=SlaState.NONE)
-    return due, state
+            state = SlaState.WARNING.value
+        if _RANK[state] < rank:
+            best, rank = state, _RANK[state]
+    return due, _SLA_STATES[best]
 
 
 def _store(
@@ -458,15 +397,18 @@ def _store(
     return result
 
 
-def _kept_alert_level(
-    level: int, clock: SlaClock | clock_rules.Clock, now: datetime.datetime
-) -> int:
-    if clock.state != clock_rules.RUNNING:
+def _kept_alert_level(level: int, clock: SlaClock, now: datetime.datetime) -> int:
+    return _kept_level(level, clock.state, clock.warn_at, clock.critical_at, now)
+
+
+def _kept_level(level: int, state: str, warn_at: Any, critical_at: Any, now: Any) -> int:
+    """The alert level a recomputed clock keeps (times as datetimes or epoch microseconds)."""
+    if state != clock_rules.RUNNING:
         return level
     due = 0
-    if clock.warn_at is not None and clock.warn_at <= now:
+    if warn_at is not None and warn_at <= now:
         due = 1
-    if clock.critical_at is not None and clock.critical_at <= now:
+    if critical_at is not None and critical_at <= now:
         due = 2
     return min(level, due)
 
@@ -561,44 +503,160 @@ def _iso(value: datetime.datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-class _Values(NamedTuple):
-    """A stored clock's columns that a recomputation may change, in the order they are read.
-
-    Compared as a plain tuple with the row read back, so that unchanged clocks are not written.
-    """
-
-    policy_id: int | None
-    calendar_name: str
-    organisation_id: int | None
-    service_id: int | None
-    group_id: int | None
-    priority: int | None
-    line: int | None
-    target_minutes: int
-    state: str
-    started_at: datetime.datetime
-    elapsed_seconds: int
-    stopped_at: datetime.datetime | None
-    deadline: datetime.datetime | None
-    breached_at: datetime.datetime | None
-    warn_at: datetime.datetime | None
-    critical_at: datetime.datetime | None
-    alert_level: int
-
-
-_VALUE_COLUMNS = _Values._fields
+# A stored clock's columns that a recomputation may change, in the order they are read back;
+# computed and stored values are compared as plain tuples, so that unchanged clocks are not
+# written. Times in epoch microseconds.
+_VALUE_COLUMNS = (
+    "policy_id",
+    "calendar_name",
+    "organisation_id",
+    "service_id",
+    "group_id",
+    "priority",
+    "line",
+    "target_minutes",
+    "state",
+    "started_at",
+    "elapsed_seconds",
+    "stopped_at",
+    "deadline",
+    "breached_at",
+    "warn_at",
+    "critical_at",
+    "alert_level",
+)
+_TIME_COLUMNS = frozenset(
+    {"started_at", "stopped_at", "deadline", "breached_at", "warn_at", "critical_at"}
+)
 _READ_COLUMNS = ("id", "ticket_id", "metric", *_VALUE_COLUMNS)
 _STAGED_COLUMNS = ("id", "ticket_id", "metric", *_VALUE_COLUMNS, "computed_at")
+# The ticket columns a recomputation reads, in this order (times in epoch microseconds).
+_BATCH_FIELDS = (
+    "id",
+    "organisation_id",
+    "service_id",
+    "kind",
+    "priority",
+    "status",
+    "created_at",
+    "first_response_at",
+    "escalated_at",
+    "resolved_at",
+    "closed_at",
+    "sla_due_at",
+    "sla_state",
+    "group_id",
+    "line",
+)
+_TICKET_TIMES = frozenset(
+    {"created_at", "first_response_at", "escalated_at", "resolved_at", "closed_at", "sla_due_at"}
+)
+
+_Batch = list[tuple[tuple, list[clock_rules.Span], int | None]]
+"""Per ticket: its ``_BATCH_FIELDS``, its status spans (oldest first) and when a person first
+took it, all times in epoch microseconds."""
+
+
+_PG_EPOCH_US = 946_684_800_000_000  # PostgreSQL counts from 2000-01-01, in microseconds
+
+
+def _epoch_us_cursor():
+    """A server-binding cursor on Django's connection (and transaction) that reads binary
+    results, timestamps as epoch microseconds: a recomputation reads millions of them, and
+    plain ints cost a fraction of building datetimes. (Django's cursors bind on the client,
+    which cannot return binary results.)"""
+    import psycopg
+    from psycopg.adapt import Loader
+
+    class EpochUsLoader(Loader):
+        format = psycopg.pq.Format.BINARY
+
+        def load(self, data: Any) -> int:
+            return int.from_bytes(data, "big", signed=True) + _PG_EPOCH_US
+
+    connection.ensure_connection()
+    cursor = psycopg.Cursor(connection.connection)
+    cursor.adapters.register_loader("timestamptz", EpochUsLoader)
+    return cursor
+
+
+def _us_or_none(value: datetime.datetime | None) -> int | None:
+    return None if value is None else engine.to_epoch_us(value)
+
+
+def _load_batch(ids: list[int], pk_range: tuple[int, int] | None) -> _Batch:
+    """The facts of tickets ``ids`` (a chunk of a recomputation) in epoch microseconds; with
+    ``pk_range`` (their min and max) read by range, dropping the tickets not in ``ids``."""
+    wanted = set(ids)
+    if pk_range is not None and connection.vendor == "postgresql":
+        with _epoch_us_cursor() as cursor:
+            cursor.execute(
+                f"SELECT {', '.join(_BATCH_FIELDS)} FROM servicedesk_ticket "  # noqa: S608 - our own column names
+                "WHERE id BETWEEN %s AND %s",
+                pk_range,
+                binary=True,
+            )
+            rows = cursor.fetchall()
+            cursor.execute(
+                "SELECT ticket_id, status, started_at, ended_at FROM sla_statusspan "
+                "WHERE ticket_id BETWEEN %s AND %s ORDER BY ticket_id, started_at, id",
+                pk_range,
+                binary=True,
+            )
+            span_rows = cursor.fetchall()
+            cursor.execute(
+                "SELECT ticket_id, min(started_at) FROM servicedesk_linespan "
+                "WHERE ticket_id BETWEEN %s AND %s AND assignee_id IS NOT NULL GROUP BY ticket_id",
+                pk_range,
+                binary=True,
+            )
+            taken = dict(cursor.fetchall())
+    else:
+        ticket_filter, related = (
+            ({"pk__in": ids}, {"ticket_id__in": ids})
+            if pk_range is None
+            else (
+                {"pk__gte": pk_range[0], "pk__lte": pk_range[1]},
+                {"ticket_id__gte": pk_range[0], "ticket_id__lte": pk_range[1]},
+            )
+        )
+        positions = [i for i, name in enumerate(_BATCH_FIELDS) if name in _TICKET_TIMES]
+        rows = []
+        for values in Ticket.objects.filter(**ticket_filter).values_list(*_BATCH_FIELDS):
+            values = list(values)
+            for i in positions:
+                values[i] = _us_or_none(values[i])
+            rows.append(tuple(values))
+        span_rows = [
+            (ticket_id, status, _us_or_none(start), _us_or_none(end))
+            for ticket_id, status, start, end in StatusSpan.objects.filter(**related)
+            .order_by("ticket_id", "started_at", "id")
+            .values_list("ticket_id", "status", "started_at", "ended_at")
+        ]
+        taken = {
+            ticket_id: _us_or_none(first)
+            for ticket_id, first in LineSpan.objects.filter(**related, assignee__isnull=False)
+            .values("ticket_id")
+            .annotate(first=Min("started_at"))
+            .values_list("ticket_id", "first")
+        }
+    spans: dict[int, list[clock_rules.Span]] = {}
+    for ticket_id, status, start, end in span_rows:
+        history = spans.get(ticket_id)
+        if history is None:
+            spans[ticket_id] = [(status, start, end)]
+        else:
+            history.append((status, start, end))
+    return [
+        (row, spans.get(row[0], []), taken.get(row[0])) for row in sorted(rows) if row[0] in wanted
+    ]
 
 
 def _stored_clocks(ids: list[int], pk_range: tuple[int, int] | None) -> dict[int, list[tuple]]:
-    """The stored clocks of a chunk's tickets as ``_READ_COLUMNS`` tuples, per ticket."""
-    by_ticket: dict[int, list[tuple]] = {}
+    """The stored clocks of a chunk's tickets as ``_READ_COLUMNS`` tuples (times in epoch
+    microseconds), per ticket."""
     if pk_range is not None and connection.vendor == "postgresql":
-        import psycopg
-
-        connection.ensure_connection()
-        with psycopg.Cursor(connection.connection) as cursor:
+        with _epoch_us_cursor() as cursor:
             cursor.execute(
                 f"SELECT {', '.join(_READ_COLUMNS)} FROM sla_slaclock "  # noqa: S608 - our own column names
                 "WHERE ticket_id BETWEEN %s AND %s",
@@ -607,7 +665,16 @@ def _stored_clocks(ids: list[int], pk_range: tuple[int, int] | None) -> dict[int
             )
             rows = cursor.fetchall()
     else:
-        rows = SlaClock.objects.filter(**_ticket_filter(ids, pk_range)).values_list(*_READ_COLUMNS)
+        positions = [i for i, name in enumerate(_READ_COLUMNS) if name in _TIME_COLUMNS]
+        rows = []
+        for values in SlaClock.objects.filter(**_ticket_filter(ids, pk_range)).values_list(
+            *_READ_COLUMNS
+        ):
+            values = list(values)
+            for i in positions:
+                values[i] = _us_or_none(values[i])
+            rows.append(tuple(values))
+    by_ticket: dict[int, list[tuple]] = {}
     for row in rows:
         clocks = by_ticket.get(row[1])
         if clocks is None:
@@ -617,11 +684,44 @@ def _stored_clocks(ids: list[int], pk_range: tuple[int, int] | None) -> dict[int
     return by_ticket
 
 
-def _recompute_chunk(
-    ctx: _Context,
-    loaded: list[tuple[dict[str, Any], clock_rules.TicketFacts]],
-    pk_range: tuple[int, int] | None = None,
-) -> int:
+@dataclass(frozen=True)
+class _Plan:
+    """What the clocks of tickets with the same organisation, service, kind and priority need."""
+
+    policy_id: int
+    calendar_name: str
+    calendar: engine.BusinessCalendar
+    metrics: tuple[tuple[str, int, int], ...]  # (metric, target in microseconds, in minutes)
+    warn_percent: int
+    critical_percent: int
+    pause: frozenset[str]
+
+
+def _plan(ctx: _Context, row: tuple) -> _Plan | None:
+    keys = dict(zip(_BATCH_FIELDS, row, strict=True))
+    policy = ctx.policy(keys)
+    if policy is None:
+        return None
+    calendar_name, calendar = ctx.calendar(keys)
+    targets = ctx.targets(policy)
+    metrics = []
+    for metric in clock_rules.METRICS:
+        target = targets.for_metric(metric)
+        if target is not None:
+            us = (target.days * 86_400 + target.seconds) * 1_000_000 + target.microseconds
+            metrics.append((metric, us, int(target.total_seconds() // 60)))
+    return _Plan(
+        policy.pk,
+        calendar_name,
+        calendar,
+        tuple(metrics),
+        targets.warn_percent,
+        targets.critical_percent,
+        targets.pause_statuses,
+    )
+
+
+def _recompute_chunk(ctx: _Context, loaded: _Batch, pk_range: tuple[int, int] | None) -> int:
     """Recompute the clocks of the loaded tickets and write those that changed.
 
     Every clock is computed; a clock whose stored row already holds exactly the computed values
@@ -631,76 +731,123 @@ def _recompute_chunk(
     index entries and foreign-key checks cost far more than the computation. Returns the number
     of clock rows written or deleted.
     """
-    now = ctx.now
-    stored = _stored_clocks([row["id"] for row, _facts in loaded], pk_range)
+    now = engine.to_epoch_us(ctx.now)
+    stored = _stored_clocks([row[0] for row, _spans, _taken in loaded], pk_range)
+    plans: dict[tuple, _Plan | None] = {}
     changed: list[tuple] = []  # _STAGED_COLUMNS; id None for a new clock
     gone: list[int] = []
-    summaries: dict[int, tuple[datetime.datetime | None, str]] = {}
-    compute = clock_rules.compute_clocks
-    for row, facts in loaded:
-        ticket_id = row["id"]
+    summaries: dict[int, tuple[int | None, str]] = {}
+    clock_us = clock_rules.clock_us
+    stopped_statuses = clock_rules.STOPPED_STATUSES
+    for row, spans, taken in loaded:
+        (ticket_id, organisation_id, service_id, kind, priority, status, created_at) = row[:7]
+        first_response_at, escalated_at, resolved_at, closed_at, due, sla_state = row[7:13]
+        group_id, line = row[13], row[14]
+        key = (organisation_id, service_id, kind, priority)
+        if key in plans:
+            plan = plans[key]
+        else:
+            plan = plans[key] = _plan(ctx, row)
         old = {clock[2]: clock for clock in stored.get(ticket_id, ())}
-        new: list[_Values] = []
-        policy = ctx.policy(row)
-        if policy is not None:
-            calendar_name, calendar = ctx.calendar(row)
-            for clock in compute(calendar, facts, ctx.targets(policy), now=now):
-                before = old.pop(clock.metric, None)
+        new: list[tuple] = []  # what the ticket's summary needs of each clock
+        if plan is not None:
+            if not spans:  # history from before status spans were kept (see facts_of)
+                stop = resolved_at if resolved_at is not None else closed_at
+                if stop is None or status not in stopped_statuses:
+                    spans = [(status, created_at, None)]
+                else:
+                    spans = [("new", created_at, stop), (status, stop, None)]
+            if taken is not None and (first_response_at is None or taken < first_response_at):
+                first_response_at = taken
+            for metric, target, minutes in plan.metrics:
+                computed = clock_us(
+                    plan.calendar,
+                    spans,
+                    created_at,
+                    first_response_at,
+                    escalated_at,
+                    metric=metric,
+                    target=target,
+                    warn_percent=plan.warn_percent,
+                    critical_percent=plan.critical_percent,
+                    pause=plan.pause,
+                    now=now,
+                )
+                if computed is None:
+                    continue
+                _m, state, started, elapsed, stopped, deadline, breached, warn_at, critical_at = (
+                    computed[:9]
+                )
+                before = old.pop(metric, None)
                 level = before[-1] if before is not None else 0
                 if level:
                     # Alerts already sent stay sent, unless the clock moved back under the
                     # threshold (a longer target, a pause): then the next pass may alert again.
-                    level = _kept_alert_level(level, clock, now)
-                values = _Values(
-                    policy.pk,
-                    calendar_name,
-                    row["organisation_id"],
-                    row["service_id"],
-                    row["group_id"],
-                    row["priority"],
-                    row["line"],
-                    int(clock.target.total_seconds() // 60),
-                    clock.state,
-                    clock.started_at,
-                    int(clock.elapsed.total_seconds()),
-                    clock.stopped_at,
-                    clock.deadline,
-                    clock.breached_at,
-                    clock.warn_at,
-                    clock.critical_at,
+                    level = _kept_level(level, state, warn_at, critical_at, now)
+                values = (
+                    plan.policy_id,
+                    plan.calendar_name,
+                    organisation_id,
+                    service_id,
+                    group_id,
+                    priority,
+                    line,
+                    minutes,
+                    state,
+                    started,
+                    int(elapsed / 1_000_000),  # as int(timedelta.total_seconds())
+                    stopped,
+                    deadline,
+                    breached,
+                    warn_at,
+                    critical_at,
                     level,
                 )
-                new.append(values)
+                new.append((state, stopped, deadline, warn_at, level))
                 if before is None:
-                    changed.append((None, ticket_id, clock.metric, *values, now))
+                    changed.append((None, ticket_id, metric, *values))
                 elif values != before[3:]:
-                    changed.append((before[0], ticket_id, clock.metric, *values, now))
+                    changed.append((before[0], ticket_id, metric, *values))
         if old:  # metrics the ticket no longer has (a policy without a second line)
             gone += [clock[0] for clock in old.values()]
-        summary = ticket_summary(new, now)  # type: ignore[arg-type] - the same attributes
-        if summary != (row["sla_due_at"], row["sla_state"]):
+        summary = _summary(new, now)
+        if summary != (due, sla_state):
             summaries[ticket_id] = summary
     if gone:
         SlaClock.objects.filter(pk__in=gone).delete()
-    _write_changed_clocks(changed)
-    _write_summaries(summaries)
+    _write_changed_clocks(changed, ctx.now)
+    _write_summaries(
+        {
+            ticket_id: (None if due is None else engine.from_epoch_us(due), state)
+            for ticket_id, (due, state) in summaries.items()
+        }
+    )
     return len(changed) + len(gone)
 
 
-def _write_changed_clocks(changed: list[tuple]) -> None:
-    """Update the clocks that changed in place and insert the new ones (``_STAGED_COLUMNS``)."""
+def _write_changed_clocks(changed: list[tuple], now: datetime.datetime) -> None:
+    """Update the clocks that changed in place and insert the new ones (``_STAGED_COLUMNS``
+    without ``computed_at``, times in epoch microseconds)."""
     if not changed:
         return
+    at = engine.from_epoch_us
+    times = [i for i, name in enumerate(_STAGED_COLUMNS) if name in _TIME_COLUMNS]
+    rows = []
+    for values in changed:
+        values = [*values, now]
+        for i in times:
+            if values[i] is not None:
+                values[i] = at(values[i])
+        rows.append(values)
     if connection.vendor != "postgresql":
-        rows = []
-        for values in changed:
-            made = SlaClock(**dict(zip(_STAGED_COLUMNS, values, strict=True)))
-            rows.append(made)
-        SlaClock.objects.filter(pk__in=[row.pk for row in rows if row.pk is not None]).delete()
-        SlaClock.objects.bulk_create(rows, batch_size=2000)
+        made = [SlaClock(**dict(zip(_STAGED_COLUMNS, row, strict=True))) for row in rows]
+        SlaClock.objects.filter(
+            pk__in=[clock.pk for clock in made if clock.pk is not None]
+        ).delete()
+        SlaClock.objects.bulk_create(made, batch_size=2000)
         return
-    # COPY into a temporary table, then one UPDATE by id and one INSERT: set-based, with the
-    # rows' ids (and with them the index entries of unchanged columns' neighbours) kept.
+    # COPY into a temporary table, then one UPDATE by id and one INSERT: set-based, and the
+    # rows keep their ids.
     columns = ", ".join(_STAGED_COLUMNS)
     assigned = ", ".join(f"{name} = s.{name}" for name in (*_VALUE_COLUMNS, "computed_at"))
     inserted = ", ".join(_STAGED_COLUMNS[1:])
@@ -710,7 +857,7 @@ def _write_changed_clocks(changed: list[tuple]) -> None:
             "CREATE TEMPORARY TABLE IF NOT EXISTS sla_clock_changes AS "  # noqa: S608 - our own column names
             f"SELECT {columns} FROM sla_slaclock WITH NO DATA"
         )
-        lines = ["\t".join([_copy_text(value) for value in values]) for values in changed]
+        lines = ["\t".join([_copy_text(value) for value in row]) for row in rows]
         with cursor.copy(f"COPY sla_clock_changes ({columns}) FROM STDIN") as copy:
             copy.write("\n".join(lines) + "\n")
         cursor.execute(
@@ -756,7 +903,8 @@ def clocks_recompute(
         if not ids:
             return done
         with transaction.atomic():
-            _recompute_chunk(ctx, _load(ids, (ids[0], ids[-1])), (ids[0], ids[-1]))
+            pk_range = (ids[0], ids[-1])
+            _recompute_chunk(ctx, _load_batch(ids, pk_range), pk_range)
         done += len(ids)
         last = ids[-1]
         if report:
