@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Min
+from django.db.models import Max, Min
 from django.db.models.base import ModelState
 from django.utils import timezone
 
@@ -906,9 +906,10 @@ def _recompute(
     chunk_size: int = 5000,
     now: datetime.datetime | None = None,
     report=None,
+    ctx: _Context | None = None,
 ) -> tuple[int, int]:
     """``clocks_recompute``; returns the tickets recomputed and the clock rows written."""
-    ctx = _Context.new(now)
+    ctx = ctx or _Context.new(now)
     queryset = Ticket.objects.all()
     if pk_range is not None:
         queryset = queryset.filter(pk__gte=pk_range[0], pk__lte=pk_range[1])
@@ -946,31 +947,32 @@ def clocks_recompute_parallel(
 
     Each process has its own database connection and writes its own chunks, so on a machine
     with several cores a calendar change over a million tickets is done in a fraction of the
-    time. The ranges are cut so that each holds about as many tickets.
+    time. The ids are cut into several slices per process, handed out as processes become free,
+    so that all finish at about the same time without counting the tickets first.
     """
     import multiprocessing
 
     from django.db import connections
 
-    ids = Ticket.objects.order_by("pk")
+    ids = Ticket.objects.all()
     if upto_pk is not None:
         ids = ids.filter(pk__lte=upto_pk)
-    total = ids.count()
-    if total == 0:
+    bounds = ids.aggregate(first=Min("pk"), last=Max("pk"))
+    if bounds["first"] is None:
         return 0
-    workers = max(1, min(workers, total))
-    bounds = []
-    for k in range(workers):
-        first = ids.values_list("pk", flat=True)[k * total // workers]
-        last = ids.values_list("pk", flat=True)[(k + 1) * total // workers - 1]
-        bounds.append((first, last, open_only))
-    if workers == 1:
-        done, written = _recompute_range(bounds[0])
+    first, last = bounds["first"], bounds["last"]
+    now = timezone.now()
+    slices = workers * 8 if workers > 1 else 1
+    step = -(-(last - first + 1) // slices)
+    ranges = [(lo, min(lo + step - 1, last), open_only) for lo in range(first, last + 1, step)]
+    if workers <= 1:
+        results = [_recompute(pk_range=(first, last), open_only=open_only, now=now)]
     else:
         connections.close_all()  # a forked child must not share the parent's connection
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            results = pool.map(_recompute_range, bounds)
-        done, written = sum(r[0] for r in results), sum(r[1] for r in results)
+        context = multiprocessing.get_context("fork")
+        with context.Pool(workers, initializer=_start_worker, initargs=(now,)) as pool:
+            results = list(pool.imap_unordered(_recompute_range, ranges))
+    done, written = sum(r[0] for r in results), sum(r[1] for r in results)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'sla_slaclock'::regclass")
@@ -983,12 +985,21 @@ def clocks_recompute_parallel(
     return done
 
 
+_worker_context: _Context | None = None
+
+
+def _start_worker(now: datetime.datetime) -> None:
+    """One context (policies, calendars) per process, for all its slices, with one ``now``."""
+    global _worker_context
+    _worker_context = _Context.new(now)
+
+
 def _recompute_range(bounds: tuple[int, int, bool]) -> tuple[int, int]:
     from django.db import connections
 
     first, last, open_only = bounds
     try:
-        return _recompute(pk_range=(first, last), open_only=open_only)
+        return _recompute(pk_range=(first, last), open_only=open_only, ctx=_worker_context)
     finally:
         connections.close_all()
 

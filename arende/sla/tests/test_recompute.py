@@ -159,3 +159,26 @@ def test_a_clock_the_policy_no_longer_has_is_removed_and_a_new_one_added(office)
     clocks_recompute(now=SECOND_PASS)
     added = SlaClock.objects.get(ticket=urgent, metric=clocks.SECOND_LINE)
     assert (added.target_minutes, added.computed_at) == (120, SECOND_PASS)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_recomputing_in_parallel_processes_gives_the_same_clocks(office):
+    from django.db import connection
+
+    from arende.sla.services import clocks_recompute_parallel
+
+    if connection.vendor == "sqlite":
+        pytest.skip("the processes need a database server")
+    for day in range(3, 28):
+        if datetime.date(2025, 3, day).weekday() < 5:
+            _ticket(office, local(day, 9), (day, 10, Status.IN_PROGRESS), (day + 1, 15, "resolved"))
+    clocks_recompute()
+    CalendarException.objects.create(
+        calendar=Calendar.objects.get(name="Kontorstid"), date=STAFF_DAY, note="Personaldag"
+    )
+    assert clocks_recompute_parallel(workers=2) == Ticket.objects.count()
+    parallel = {k: _derived(v) for k, v in _stored().items()}
+    SlaClock.objects.all().delete()
+    clocks_recompute()
+    assert parallel == {k: _derived(v) for k, v in _stored().items()}
+    assert len(parallel) == 2 * Ticket.objects.count()
