@@ -962,6 +962,8 @@ def clocks_recompute_parallel(
         return 0
     first, last = bounds["first"], bounds["last"]
     now = timezone.now()
+    if connection.vendor != "postgresql":
+        workers = 1  # SQLite takes one writer at a time
     slices = workers * 8 if workers > 1 else 1
     step = -(-(last - first + 1) // slices)
     ranges = [(lo, min(lo + step - 1, last), open_only) for lo in range(first, last + 1, step)]
