@@ -735,7 +735,7 @@ def _recompute_chunk(ctx: _Context, loaded: _Batch, pk_range: tuple[int, int] | 
     now = engine.to_epoch_us(ctx.now)
     stored = _stored_clocks([row[0] for row, _spans, _taken in loaded], pk_range)
     plans = ctx.plans
-    changed: list[tuple] = []  # _STAGED_COLUMNS; id None for a new clock
+    changed: list[tuple] = []  # id (None: a new clock), ticket, metric, values, level read
     gone: list[int] = []
     summaries: dict[int, tuple[int | None, str]] = {}
     clock_us = clock_rules.clock_us
@@ -806,9 +806,9 @@ def _recompute_chunk(ctx: _Context, loaded: _Batch, pk_range: tuple[int, int] | 
                 )
                 new.append((state, stopped, deadline, warn_at, level))
                 if before is None:
-                    changed.append((None, ticket_id, metric, *values))
+                    changed.append((None, ticket_id, metric, *values, 0))
                 elif values != before[3:]:
-                    changed.append((before[0], ticket_id, metric, *values))
+                    changed.append((before[0], ticket_id, metric, *values, before[-1]))
         if old:  # metrics the ticket no longer has (a policy without a second line)
             gone += [clock[0] for clock in old.values()]
         summary = _summary(new, now)
@@ -827,21 +827,22 @@ def _recompute_chunk(ctx: _Context, loaded: _Batch, pk_range: tuple[int, int] | 
 
 
 def _write_changed_clocks(changed: list[tuple], now: datetime.datetime) -> None:
-    """Update the clocks that changed in place and insert the new ones (``_STAGED_COLUMNS``
-    without ``computed_at``, times in epoch microseconds)."""
+    """Update the clocks that changed in place and insert the new ones: id (None for a new
+    one), ticket, metric, ``_VALUE_COLUMNS`` (times in epoch microseconds) and the alert level
+    read with the old row."""
     if not changed:
         return
     at = engine.from_epoch_us
     times = [i for i, name in enumerate(_STAGED_COLUMNS) if name in _TIME_COLUMNS]
     rows = []
     for values in changed:
-        values = [*values, now]
+        values = [*values[:-1], now, values[-1]]
         for i in times:
             if values[i] is not None:
                 values[i] = at(values[i])
         rows.append(values)
     if connection.vendor != "postgresql":
-        made = [SlaClock(**dict(zip(_STAGED_COLUMNS, row, strict=True))) for row in rows]
+        made = [SlaClock(**dict(zip(_STAGED_COLUMNS, row[:-1], strict=True))) for row in rows]
         SlaClock.objects.filter(
             pk__in=[clock.pk for clock in made if clock.pk is not None]
         ).delete()
@@ -849,21 +850,25 @@ def _write_changed_clocks(changed: list[tuple], now: datetime.datetime) -> None:
         return
     # COPY into a temporary table, then one UPDATE by id and one INSERT: set-based, and the
     # rows keep their ids.
-    columns = ", ".join(_STAGED_COLUMNS)
+    columns = ", ".join((*_STAGED_COLUMNS, "seen_level"))
     assigned = ", ".join(f"{name} = s.{name}" for name in (*_VALUE_COLUMNS, "computed_at"))
     inserted = ", ".join(_STAGED_COLUMNS[1:])
     connection.ensure_connection()
     with connection.connection.cursor() as cursor:
         cursor.execute(
             "CREATE TEMPORARY TABLE IF NOT EXISTS sla_clock_changes AS "  # noqa: S608 - our own column names
-            f"SELECT {columns} FROM sla_slaclock WITH NO DATA"
+            f"SELECT {', '.join(_STAGED_COLUMNS)}, alert_level AS seen_level FROM sla_slaclock "
+            "WITH NO DATA"
         )
         lines = ["\t".join([_copy_text(value) for value in row]) for row in rows]
         with cursor.copy(f"COPY sla_clock_changes ({columns}) FROM STDIN") as copy:
             copy.write("\n".join(lines) + "\n")
+        # A clock whose alert went out meanwhile (its level is no longer the one read) is left
+        # as it is: the alert job recomputed the ticket's clocks when it sent it, and writing
+        # the level read before would send the alert again.
         cursor.execute(
             f"UPDATE sla_slaclock AS c SET {assigned} FROM sla_clock_changes AS s "  # noqa: S608 - our own column names
-            "WHERE s.id IS NOT NULL AND c.id = s.id"
+            "WHERE s.id IS NOT NULL AND c.id = s.id AND c.alert_level = s.seen_level"
         )
         # A clock that appeared meanwhile (the ticket was just edited) was computed as freshly.
         cursor.execute(

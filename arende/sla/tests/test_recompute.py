@@ -182,3 +182,27 @@ def test_recomputing_in_parallel_processes_gives_the_same_clocks(office):
     clocks_recompute()
     assert parallel == {k: _derived(v) for k, v in _stored().items()}
     assert len(parallel) == 2 * Ticket.objects.count()
+
+
+def test_an_alert_sent_while_the_clocks_are_recomputed_is_not_undone(office, monkeypatch):
+    from django.db import connection
+
+    from arende.sla import services as sla_services
+
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite takes one writer at a time")
+    ticket = _ticket(office, local(11, 9), (11, 10, Status.IN_PROGRESS))
+    clocks_recompute(now=FIRST_PASS)
+    CalendarException.objects.create(
+        calendar=Calendar.objects.get(name="Kontorstid"), date=STAFF_DAY, note="Personaldag"
+    )
+    write = sla_services._write_changed_clocks
+
+    def alert_meanwhile(changed, now):
+        assert changed  # the closed day moves the open ticket's clocks
+        SlaClock.objects.filter(ticket=ticket).update(alert_level=1)  # as the alert job would
+        write(changed, now)
+
+    monkeypatch.setattr(sla_services, "_write_changed_clocks", alert_meanwhile)
+    clocks_recompute(now=SECOND_PASS)
+    assert set(SlaClock.objects.filter(ticket=ticket).values_list("alert_level", flat=True)) == {1}
