@@ -177,27 +177,35 @@ def facts_of(
     row: dict[str, Any], spans: list[tuple], taken_at: datetime.datetime | None = None
 ) -> clock_rules.TicketFacts:
     """A ticket's facts from its row, its status spans (oldest first), and when a person first
-    took it. The first response is the first public answer *or* the moment someone took the
-    ticket, whichever came first: the requester then knows a person is on it."""
-    if spans:
-        statuses = tuple(clock_rules.StatusInterval(*span) for span in spans)
-    else:  # history from before status spans were kept: open until resolved or closed
-        stop = row["resolved_at"] or row["closed_at"]
-        if stop is None or row["status"] not in clock_rules.STOPPED_STATUSES:
-            statuses = (clock_rules.StatusInterval(row["status"], row["created_at"], None),)
-        else:
-            statuses = (
-                clock_rules.StatusInterval("new", row["created_at"], stop),
-                clock_rules.StatusInterval(row["status"], stop, None),
-            )
+    took it (see ``_history`` and ``_first_response``)."""
+    history = _history(
+        row["status"], row["created_at"], row["resolved_at"], row["closed_at"], spans
+    )
     return clock_rules.TicketFacts(
         created_at=row["created_at"],
-        statuses=statuses,
-        first_response_at=min(
-            (t for t in (row["first_response_at"], taken_at) if t is not None), default=None
-        ),
+        statuses=tuple(clock_rules.StatusInterval(*span) for span in history),
+        first_response_at=_first_response(row["first_response_at"], taken_at),
         escalated_at=row["escalated_at"],
     )
+
+
+def _history(status: str, created_at: Any, resolved_at: Any, closed_at: Any, spans: list) -> list:
+    """The status spans, or for history from before they were kept: open until resolved or
+    closed. Times as datetimes or epoch microseconds."""
+    if spans:
+        return spans
+    stop = resolved_at if resolved_at is not None else closed_at
+    if stop is None or status not in clock_rules.STOPPED_STATUSES:
+        return [(status, created_at, None)]
+    return [("new", created_at, stop), (status, stop, None)]
+
+
+def _first_response(answered_at: Any, taken_at: Any) -> Any:
+    """The first public answer *or* the moment someone took the ticket, whichever came first:
+    the requester then knows a person is on it."""
+    if taken_at is not None and (answered_at is None or taken_at < answered_at):
+        return taken_at
+    return answered_at
 
 
 def _copy_text(value: Any) -> str:
@@ -739,7 +747,6 @@ def _recompute_chunk(ctx: _Context, loaded: _Batch, pk_range: tuple[int, int] | 
     gone: list[int] = []
     summaries: dict[int, tuple[int | None, str]] = {}
     clock_us = clock_rules.clock_us
-    stopped_statuses = clock_rules.STOPPED_STATUSES
     for row, spans, taken in loaded:
         (ticket_id, organisation_id, service_id, kind, priority, status, created_at) = row[:7]
         first_response_at, escalated_at, resolved_at, closed_at, due, sla_state = row[7:13]
@@ -752,14 +759,8 @@ def _recompute_chunk(ctx: _Context, loaded: _Batch, pk_range: tuple[int, int] | 
         old = {clock[2]: clock for clock in stored.get(ticket_id, ())}
         new: list[tuple] = []  # what the ticket's summary needs of each clock
         if plan is not None:
-            if not spans:  # history from before status spans were kept (see facts_of)
-                stop = resolved_at if resolved_at is not None else closed_at
-                if stop is None or status not in stopped_statuses:
-                    spans = [(status, created_at, None)]
-                else:
-                    spans = [("new", created_at, stop), (status, stop, None)]
-            if taken is not None and (first_response_at is None or taken < first_response_at):
-                first_response_at = taken
+            spans = _history(status, created_at, resolved_at, closed_at, spans)
+            first_response_at = _first_response(first_response_at, taken)
             for metric, target, minutes in plan.metrics:
                 computed = clock_us(
                     plan.calendar,
