@@ -299,16 +299,15 @@ def add_business_time(calendar: BusinessCalendar, start: datetime, duration: tim
 
     Returns an aware datetime in UTC. Zero returns `start`; negative raises `ValueError`.
     """
-    t = _to_us(start)
     d = (duration.days * DAY + duration.seconds) * _US + duration.microseconds
-    if d < 0:
-        raise ValueError("Varaktigheten får inte vara negativ.")
-    return _from_us(add_business_us(calendar, t, d))
+    return _from_us(add_business_us(calendar, _to_us(start), d))
 
 
 def add_business_us(calendar: BusinessCalendar, t: int, d: int) -> int:
-    """`add_business_time` in epoch microseconds, for callers that count in them (d >= 0)."""
-    if calendar.always_open or d <= 0:
+    """`add_business_time` in epoch microseconds, for callers that count in them."""
+    if d <= 0 or calendar.always_open:
+        if d < 0:
+            raise ValueError("Varaktigheten får inte vara negativ.")
         return t + d
     year, block = _year_of(calendar, t)
     target = block.offset(t) + d
