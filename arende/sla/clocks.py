@@ -107,45 +107,185 @@ class Clock:
         return self.elapsed > self.target or self.breached_at is not None
 
 
-def _segments(
-    facts: TicketFacts,
-    *,
-    start: datetime.datetime,
-    stop: datetime.datetime | None,
-    pause: frozenset[str],
-    now: datetime.datetime,
-) -> tuple[list[Segment], datetime.datetime | None, bool]:
+# The rules below count in epoch microseconds (ints): a recomputation of a million tickets runs
+# them several million times, and datetime arithmetic would cost most of that time. The public
+# functions convert at the edges; both paths are the same code.
+
+Span = tuple[str, int, int | None]
+"""A status interval in epoch microseconds: (status, start, end or None)."""
+
+ClockValues = tuple[
+    str, str, int, int, int | None, int | None, int | None, int | None, int | None, tuple
+]
+"""A clock in epoch microseconds: (metric, state, started_at, elapsed, stopped_at, deadline,
+breached_at, warn_at, critical_at, segments as (running, start, end or None, status))."""
+
+
+def _segments_us(
+    statuses: Sequence[Span], start: int, stop: int | None, pause: frozenset[str], now: int
+) -> tuple[list[tuple[bool, int, int | None, str]], int | None, bool]:
     """Running and paused stretches from ``start``; the stop instant; whether it was cancelled.
 
     A clock stops at ``stop`` (first response) or when the ticket enters a stopped status; a
     later reopening starts it again unless the clock has a fixed ``stop``.
     """
-    segments: list[Segment] = []
-    stopped_at: datetime.datetime | None = None
+    segments: list[tuple[bool, int, int | None, str]] = []
+    stopped_at: int | None = None
     cancelled = False
-    for interval in facts.statuses:
-        a = max(interval.start, start)
-        b = interval.end if interval.end is not None else None
-        if stop is not None:
-            b = stop if b is None else min(b, stop)
+    for status, a, b in statuses:
+        if a < start:
+            a = start
+        if stop is not None and (b is None or stop < b):
+            b = stop
         if b is not None and b <= a:
             continue
         if a > now:
             break
-        if interval.status in STOPPED_STATUSES:
+        if status in STOPPED_STATUSES:
             if stopped_at is None:
                 stopped_at = a
-            cancelled = interval.status == "cancelled"
+            cancelled = status == "cancelled"
             continue
         stopped_at, cancelled = None, False  # reopened: the clock goes on
-        kind = "paused" if interval.status in pause else "running"
-        if segments and segments[-1].kind == kind and segments[-1].end == a:
-            segments[-1] = Segment(kind, segments[-1].start, b, interval.status)
+        running = status not in pause
+        if segments and segments[-1][0] == running and segments[-1][2] == a:
+            segments[-1] = (running, segments[-1][1], b, status)
         else:
-            segments.append(Segment(kind, a, b, interval.status))
+            segments.append((running, a, b, status))
     if stop is not None and stop <= now and (stopped_at is None or stop < stopped_at):
         stopped_at, cancelled = stop, False
     return segments, stopped_at, cancelled
+
+
+def _share(target: int, percent: int) -> int:
+    """``target * percent / 100`` rounded as timedelta division rounds (half to even)."""
+    q, r = divmod(target * percent, 100)
+    if 2 * r > 100 or (2 * r == 100 and q % 2):
+        q += 1
+    return q
+
+
+def clock_us(
+    calendar: engine.BusinessCalendar,
+    statuses: Sequence[Span],
+    created_at: int,
+    first_response_at: int | None,
+    escalated_at: int | None,
+    *,
+    metric: str,
+    target: int,
+    warn_percent: int,
+    critical_percent: int,
+    pause: frozenset[str],
+    now: int,
+) -> ClockValues | None:
+    """`compute_clock` in epoch microseconds (``target`` too)."""
+    if metric == SECOND_LINE:
+        if escalated_at is None:
+            return None
+        start, stop = escalated_at, None
+    elif metric == FIRST_RESPONSE:
+        start, stop = created_at, first_response_at
+    else:
+        start, stop = created_at, None
+    segments, stopped_at, cancelled = _segments_us(statuses, start, stop, pause, now)
+
+    between = engine.business_us_between
+    add = engine.add_business_us
+    elapsed = 0
+    breached_at = None
+    last_running_start = 0
+    before_last = 0
+    for running, a, b, _status in segments:
+        if not running:
+            continue
+        end = b if b is not None and b < now else now
+        counted = between(calendar, a, end) if end > a else 0
+        if breached_at is None and elapsed + counted > target:
+            breached_at = add(calendar, a, target - elapsed)
+        last_running_start, before_last = a, elapsed
+        elapsed += counted
+
+    live = bool(segments) and stopped_at is None
+    deadline = warn_at = critical_at = None
+    if cancelled and stopped_at is not None:
+        state = CANCELLED
+    elif stopped_at is not None:
+        state = BREACHED if elapsed > target else MET
+    elif live and segments[-1][0]:  # running now
+        if before_last >= target:  # resumed after the target had already been passed
+            deadline = breached_at if breached_at is not None else last_running_start
+        else:
+            deadline = add(calendar, last_running_start, target - before_last)
+        warn_at = _threshold_us(calendar, last_running_start, before_last, target, warn_percent)
+        critical_at = _threshold_us(
+            calendar, last_running_start, before_last, target, critical_percent
+        )
+        state = BREACHED if deadline < now else RUNNING
+    elif live:  # paused now
+        state = BREACHED if elapsed > target else PAUSED
+    else:  # created in the future or no status yet: nothing counted
+        state = RUNNING
+        deadline = add(calendar, start, target)
+    return (
+        metric,
+        state,
+        start,
+        elapsed,
+        stopped_at,
+        deadline,
+        breached_at,
+        warn_at,
+        critical_at,
+        tuple(segments),
+    )
+
+
+def _threshold_us(
+    calendar: engine.BusinessCalendar, resumed: int, counted_before: int, target: int, percent: int
+) -> int:
+    at = _share(target, percent)
+    if at <= counted_before:
+        return resumed  # already past the threshold when the clock resumed
+    return engine.add_business_us(calendar, resumed, at - counted_before)
+
+
+def _us(value: datetime.timedelta) -> int:
+    return (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
+
+
+def _spans_us(facts: TicketFacts) -> list[Span]:
+    to_us = engine.to_epoch_us
+    return [
+        (s.status, to_us(s.start), None if s.end is None else to_us(s.end)) for s in facts.statuses
+    ]
+
+
+def _clock_of(values: ClockValues, target: datetime.timedelta) -> Clock:
+    metric, state, start, elapsed, stopped_at, deadline, breached_at, warn_at, critical, segs = (
+        values
+    )
+    at = engine.from_epoch_us
+
+    def maybe(us: int | None) -> datetime.datetime | None:
+        return None if us is None else at(us)
+
+    return Clock(
+        metric=metric,
+        target=target,
+        state=state,
+        started_at=at(start),
+        elapsed=datetime.timedelta(microseconds=elapsed),
+        stopped_at=maybe(stopped_at),
+        deadline=maybe(deadline),
+        breached_at=maybe(breached_at),
+        warn_at=maybe(warn_at),
+        critical_at=maybe(critical),
+        segments=tuple(
+            Segment("running" if running else "paused", at(a), maybe(b), status)
+            for running, a, b, status in segs
+        ),
+    )
 
 
 def compute_clock(
@@ -159,84 +299,25 @@ def compute_clock(
     pause: frozenset[str] = DEFAULT_PAUSE_STATUSES,
     now: datetime.datetime,
 ) -> Clock | None:
-    """The clock of ``metric`` as of ``now``, or None when the metric has not started."""
-    if metric == SECOND_LINE:
-        if facts.escalated_at is None:
-            return None
-        start, stop = facts.escalated_at, None
-    elif metric == FIRST_RESPONSE:
-        start, stop = facts.created_at, facts.first_response_at
-    else:
-        start, stop = facts.created_at, None
-    segments, stopped_at, cancelled = _segments(facts, start=start, stop=stop, pause=pause, now=now)
+    """The clock of ``metric`` as of ``now``, or None when the metric has not started.
 
-    elapsed = ZERO
-    breached_at = None
-    last_running_start = None
-    before_last = ZERO
-    for segment in segments:
-        if segment.kind != "running":
-            continue
-        end = segment.end if segment.end is not None and segment.end < now else now
-        counted = (
-            engine.business_time_between(calendar, segment.start, end)
-            if end > segment.start
-            else ZERO
-        )
-        if breached_at is None and elapsed + counted > target:
-            breached_at = engine.add_business_time(calendar, segment.start, target - elapsed)
-        last_running_start, before_last = segment.start, elapsed
-        elapsed += counted
-
-    running_now = bool(segments) and segments[-1].kind == "running" and stopped_at is None
-    paused_now = bool(segments) and segments[-1].kind == "paused" and stopped_at is None
-    deadline = warn_at = critical_at = None
-    if cancelled and stopped_at is not None:
-        state = CANCELLED
-    elif stopped_at is not None:
-        state = BREACHED if elapsed > target else MET
-    elif running_now:
-        assert last_running_start is not None  # running_now implies a running segment
-        if before_last >= target:  # resumed after the target had already been passed
-            deadline = breached_at or last_running_start
-        else:
-            deadline = engine.add_business_time(calendar, last_running_start, target - before_last)
-        warn_at = _threshold(calendar, last_running_start, before_last, target, warn_percent)
-        critical_at = _threshold(
-            calendar, last_running_start, before_last, target, critical_percent
-        )
-        state = BREACHED if deadline < now else RUNNING
-    elif paused_now:
-        state = BREACHED if elapsed > target else PAUSED
-    else:  # created in the future or no status yet: nothing counted
-        state = RUNNING
-        deadline = engine.add_business_time(calendar, start, target)
-    return Clock(
+    Times are compared as instants (as the database stores them) and come back in UTC.
+    """
+    to_us = engine.to_epoch_us
+    values = clock_us(
+        calendar,
+        _spans_us(facts),
+        to_us(facts.created_at),
+        None if facts.first_response_at is None else to_us(facts.first_response_at),
+        None if facts.escalated_at is None else to_us(facts.escalated_at),
         metric=metric,
-        target=target,
-        state=state,
-        started_at=start,
-        elapsed=elapsed,
-        stopped_at=stopped_at,
-        deadline=deadline,
-        breached_at=breached_at,
-        warn_at=warn_at,
-        critical_at=critical_at,
-        segments=tuple(segments),
+        target=_us(target),
+        warn_percent=warn_percent,
+        critical_percent=critical_percent,
+        pause=pause,
+        now=to_us(now),
     )
-
-
-def _threshold(
-    calendar: engine.BusinessCalendar,
-    resumed: datetime.datetime,
-    counted_before: datetime.timedelta,
-    target: datetime.timedelta,
-    percent: int,
-) -> datetime.datetime:
-    at = target * percent / 100
-    if at <= counted_before:
-        return resumed  # already past the threshold when the clock resumed
-    return engine.add_business_time(calendar, resumed, at - counted_before)
+    return None if values is None else _clock_of(values, target)
 
 
 def compute_clocks(

@@ -39,10 +39,14 @@ __all__ = [
     "OFFICE_HOURS",
     "BusinessCalendar",
     "add_business_time",
+    "add_business_us",
     "business_time_between",
+    "business_us_between",
     "day_intervals",
+    "from_epoch_us",
     "hours",
     "swedish_calendar",
+    "to_epoch_us",
     "weekdays",
 ]
 
@@ -283,6 +287,10 @@ def _from_us(us: int) -> datetime:
     return _EPOCH + timedelta(microseconds=us)
 
 
+to_epoch_us = _to_us  # aware datetime -> epoch microseconds (naive raises ValueError)
+from_epoch_us = _from_us  # epoch microseconds -> aware datetime in UTC
+
+
 _MAX_EMPTY_YEARS = 30
 
 
@@ -291,16 +299,16 @@ def add_business_time(calendar: BusinessCalendar, start: datetime, duration: tim
 
     Returns an aware datetime in UTC. Zero returns `start`; negative raises `ValueError`.
     """
-    if calendar.always_open:
-        if duration < timedelta(0):
-            raise ValueError("Varaktigheten får inte vara negativ.")
-        return _from_us(_to_us(start)) + duration  # in UTC: no wall-clock arithmetic
-    t = _to_us(start)
     d = (duration.days * DAY + duration.seconds) * _US + duration.microseconds
-    if d <= 0:
+    return _from_us(add_business_us(calendar, _to_us(start), d))
+
+
+def add_business_us(calendar: BusinessCalendar, t: int, d: int) -> int:
+    """`add_business_time` in epoch microseconds, for callers that count in them."""
+    if d <= 0 or calendar.always_open:
         if d < 0:
             raise ValueError("Varaktigheten får inte vara negativ.")
-        return _from_us(t)
+        return t + d
     year, block = _year_of(calendar, t)
     target = block.offset(t) + d
     empty = 0
@@ -312,14 +320,18 @@ def add_business_time(calendar: BusinessCalendar, start: datetime, duration: tim
         year += 1
         block = _block(calendar, year)
     j = bisect.bisect_left(block.cum_end, target)
-    return _from_us(block.starts[j] + target - block.cum[j])
+    return block.starts[j] + target - block.cum[j]
 
 
 def business_time_between(calendar: BusinessCalendar, a: datetime, b: datetime) -> timedelta:
     """Business time in [a, b); for b < a the negative of `business_time_between(b, a)`."""
+    return timedelta(microseconds=business_us_between(calendar, _to_us(a), _to_us(b)))
+
+
+def business_us_between(calendar: BusinessCalendar, ta: int, tb: int) -> int:
+    """`business_time_between` in epoch microseconds."""
     if calendar.always_open:
-        return timedelta(microseconds=_to_us(b) - _to_us(a))
-    ta, tb = _to_us(a), _to_us(b)
+        return tb - ta
     sign = 1
     if tb < ta:
         ta, tb, sign = tb, ta, -1
@@ -331,7 +343,7 @@ def business_time_between(calendar: BusinessCalendar, a: datetime, b: datetime) 
         us = block_a.total - block_a.offset(ta) + block_b.offset(tb)
         for year in range(ya + 1, yb):
             us += _block(calendar, year).total
-    return timedelta(microseconds=sign * us)
+    return sign * us
 
 
 # --- Swedish calendars ------------------------------------------------------------------------
