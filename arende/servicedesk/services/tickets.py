@@ -7,11 +7,14 @@ auditor sees), and leaves notifications to ``transaction.on_commit``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -69,8 +72,40 @@ MANUAL_TRANSITIONS = {
 }
 
 
+_T = TypeVar("_T")
+_constants: ContextVar[dict[Any, Any] | None] = ContextVar("ticket_constants", default=None)
+
+
+@contextlib.contextmanager
+def constant_lookups() -> Iterator[None]:
+    """Inside the block, the configuration that creating a ticket reads (the priority matrix,
+    the first-line group, the SLA's policies and calendars) is read once and then reused.
+
+    For a batch of tickets created together, e.g. one poll of a mailbox: the batch sees the
+    configuration as it was when the batch began, as one transaction would. Not for longer.
+    """
+    token = _constants.set({})
+    try:
+        yield
+    finally:
+        _constants.reset(token)
+
+
+def constant_lookup(key: Any, compute: Callable[[], _T]) -> _T:
+    """``compute()``, remembered under ``key`` inside ``constant_lookups`` (else not at all)."""
+    store = _constants.get()
+    if store is None:
+        return compute()
+    if key not in store:
+        store[key] = compute()
+    return store[key]
+
+
 def priority_for(impact: int, urgency: int) -> int:
-    rule = PriorityRule.objects.filter(impact=impact, urgency=urgency).first()
+    rule = constant_lookup(
+        ("priority_rule", impact, urgency),
+        lambda: PriorityRule.objects.filter(impact=impact, urgency=urgency).first(),
+    )
     if rule is not None:
         return rule.priority
     try:
@@ -79,22 +114,36 @@ def priority_for(impact: int, urgency: int) -> int:
         raise ValidationFailed(_("Impact and urgency must be 1, 2 or 3."), field="impact") from None
 
 
+# One statement takes the number and keeps the year's row locked until the transaction ends
+# (UPDATE ... RETURNING: PostgreSQL, and SQLite from 3.35).
+_TAKE_NUMBER = (
+    "UPDATE servicedesk_ticketcounter SET last_number = last_number + 1 "
+    "WHERE year = %s RETURNING last_number"
+)
+
+
 def _next_reference(at: datetime.datetime) -> str:
     """``YYYY-NNNNNN``, unique per year, safe when many tickets are created at once."""
     year = timezone.localtime(at).year
-    try:
-        with transaction.atomic():
-            TicketCounter.objects.get_or_create(year=year)
-    except IntegrityError:
-        pass  # another transaction created this year's counter first
-    counter = TicketCounter.objects.select_for_update().get(year=year)
-    counter.last_number += 1
-    counter.save(update_fields=["last_number"])
-    return f"{year}-{counter.last_number:06d}"
+    for _attempt in range(2):
+        with connection.cursor() as cursor:
+            cursor.execute(_TAKE_NUMBER, [year])
+            row = cursor.fetchone()
+        if row is not None:
+            return f"{year}-{row[0]:06d}"
+        try:  # the year's first ticket: make its counter, then take the number as above
+            with transaction.atomic():
+                TicketCounter.objects.get_or_create(year=year)
+        except IntegrityError:
+            pass  # another transaction created this year's counter first
+    raise RuntimeError(f"No ticket counter for {year}.")
 
 
 def _first_line_group() -> SupportGroup | None:
-    return SupportGroup.objects.filter(line=1, is_active=True).order_by("pk").first()
+    return constant_lookup(
+        "first_line_group",
+        lambda: SupportGroup.objects.filter(line=1, is_active=True).order_by("pk").first(),
+    )
 
 
 def _lock(ticket: Ticket, version: int | None) -> Ticket:
