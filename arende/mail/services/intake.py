@@ -67,8 +67,10 @@ class BatchLookups:
     def for_messages(cls, messages: list[InboundMessage]) -> BatchLookups:
         addresses = sorted({m.from_address for m in messages if m.from_address})
         users: dict[str, User | None] = dict.fromkeys(addresses)
-        for user in User.objects.annotate(address=Lower("email")).filter(
-            address__in=addresses, is_active=True
+        for user in (
+            User.objects.annotate(address=Lower("email"))
+            .filter(address__in=addresses, is_active=True)
+            .select_related("organisation", "department")
         ):
             users[user.address] = user
         earlier: dict[str, int] = {}
@@ -189,12 +191,15 @@ def inbound_store_many(
         # mailbox) are skipped by the database; what was kept is read back below.
         InboundMessage.objects.bulk_create(rows, ignore_conflicts=True, batch_size=100)
     uids = [uid for uid, _raw, _size in items]
-    stored = {
-        row.uid: row
-        for row in InboundMessage.objects.filter(
-            mailbox=mailbox, uidvalidity=uidvalidity, uid__in=uids
-        ).select_related("mailbox")
-    }
+    # Read back without the raw bytes (a row kept here or by another poller from this very
+    # position has the bytes just fetched) and with the caller's mailbox.
+    raws = {uid: raw for uid, raw, _size in items}
+    stored = {}
+    for row in InboundMessage.objects.filter(
+        mailbox=mailbox, uidvalidity=uidvalidity, uid__in=uids
+    ).defer("raw"):
+        row.mailbox, row.raw = mailbox, raws[row.uid]
+        stored[row.uid] = row
     return {uid: stored.get(uid) for uid in uids}
 
 
@@ -349,42 +354,98 @@ def inbound_process(
         )
         if locked is None:
             return InboundMessage.objects.get(pk=message.pk)
-        locked.notes = []
-        notification_batch_split()
-        try:
-            with transaction.atomic():
-                _route(locked, force=force, lookups=lookups)
-        except ParseFailure as error:
-            locked.state, locked.reason, locked.error = State.QUARANTINED, "unparseable", str(error)
-        except Exception as error:
-            # Whatever else goes wrong with one message must not stop the others (nor come
-            # back at every poll): it waits in quarantine, raw, with the error.
-            message_text = getattr(error, "message", None) or str(error)
-            locked.state, locked.reason = State.QUARANTINED, "failed"
-            locked.error = f"{type(error).__name__}: {message_text}"[:5000]
-            logger.warning("Mail %s quarantined: %s", locked.pk, locked.error)
-        locked.handled_here = True
-        locked.processed_at = timezone.now()
-        locked.version += 1
-        locked.save()
-        if locked.state == State.QUARANTINED:
-            audit_record(
-                actor=None,
-                action="update",
-                obj=locked,
-                verb="quarantine",
-                changes={"state": [State.RECEIVED, locked.state], "reason": [None, locked.reason]},
-                actor_label=_("E-mail intake"),
-            )
+        _process_locked(locked, force=force, lookups=lookups)
+    return locked
+
+
+# What processing changes on the row (never the raw bytes: they are not written back).
+PROCESSED_FIELDS = [
+    "from_address",
+    "from_name",
+    "subject",
+    "state",
+    "reason",
+    "error",
+    "notes",
+    "ticket",
+    "processed_at",
+    "version",
+]
+
+
+def _process_locked(
+    locked: InboundMessage, *, force: bool, lookups: BatchLookups | None
+) -> InboundMessage:
+    """``inbound_process`` for a row the caller has locked (and seen in state "received")."""
+    locked.notes = []
+    notification_batch_split()
+    try:
+        with transaction.atomic():
+            _route(locked, force=force, lookups=lookups)
+    except ParseFailure as error:
+        locked.state, locked.reason, locked.error = State.QUARANTINED, "unparseable", str(error)
+    except Exception as error:
+        # Whatever else goes wrong with one message must not stop the others (nor come
+        # back at every poll): it waits in quarantine, raw, with the error.
+        message_text = getattr(error, "message", None) or str(error)
+        locked.state, locked.reason = State.QUARANTINED, "failed"
+        locked.error = f"{type(error).__name__}: {message_text}"[:5000]
+        logger.warning("Mail %s quarantined: %s", locked.pk, locked.error)
+    locked.handled_here = True
+    locked.processed_at = timezone.now()
+    locked.version += 1
+    locked.save(update_fields=PROCESSED_FIELDS)
+    if locked.state == State.QUARANTINED:
+        audit_record(
+            actor=None,
+            action="update",
+            obj=locked,
+            verb="quarantine",
+            changes={"state": [State.RECEIVED, locked.state], "reason": [None, locked.reason]},
+            actor_label=_("E-mail intake"),
+        )
     return locked
 
 
 # Polling ---------------------------------------------------------------------------------------
 
 
+def _process_batch(
+    stored: dict[int, InboundMessage | None],
+    waiting: list[InboundMessage],
+    lookups: BatchLookups,
+) -> dict[int, InboundMessage | None]:
+    """``inbound_process`` for a batch inside the caller's transaction, locking the batch's
+    waiting rows with one query: those another poller holds, or has finished, are read back
+    as they are."""
+    locked_ids = set(
+        InboundMessage.objects.select_for_update(skip_locked=True)
+        .filter(pk__in=[message.pk for message in waiting], state=State.RECEIVED)
+        .values_list("pk", flat=True)
+    )
+    elsewhere = {
+        row.pk: row
+        for row in InboundMessage.objects.filter(
+            pk__in=[message.pk for message in waiting if message.pk not in locked_ids]
+        ).defer("raw")
+    }
+    processed: dict[int, InboundMessage | None] = {}
+    for uid, message in stored.items():
+        if message is None or message.state != State.RECEIVED:
+            processed[uid] = message
+        elif message.pk in locked_ids:
+            # Locked in state "received": nothing changed it since it was read back above.
+            processed[uid] = _process_locked(message, force=False, lookups=lookups)
+        else:
+            processed[uid] = elsewhere.get(message.pk, message)
+    return processed
+
+
 def mailbox_poll(*, mailbox: Mailbox, batch: int = FETCH_BATCH) -> PollResult:
     """Fetch the mailbox's new messages and make tickets of them; flag them when committed."""
     result = PollResult()
+    # The mailbox as it is now, with what every message's ticket needs from it.
+    mailbox = Mailbox.objects.select_related("organisation", "default_group").get(pk=mailbox.pk)
     try:
         with ImapSession(mailbox) as session:
             uidvalidity = session.select(mailbox.folder)
@@ -411,13 +472,8 @@ def mailbox_poll(*, mailbox: Mailbox, batch: int = FETCH_BATCH) -> PollResult:
                     m for m in stored.values() if m is not None and m.state == State.RECEIVED
                 ]
                 lookups = BatchLookups.for_messages(waiting)
-                with transaction.atomic():
-                    processed = {
-                        uid: inbound_process(message=message, lookups=lookups)
-                        if message is not None and message.state == State.RECEIVED
-                        else message
-                        for uid, message in stored.items()
-                    }
+                with transaction.atomic(), ticket_services.constant_lookups():
+                    processed = _process_batch(stored, waiting, lookups)
                 for uid, message in processed.items():
                     if message is None:
                         result.duplicates += 1
