@@ -257,7 +257,6 @@ def _require_worker(actor: User | None, ticket: Ticket) -> None:
 # Creating ------------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def ticket_create(
     *,
     actor: User | None,
@@ -281,7 +280,12 @@ def ticket_create(
     assignee: User | None = None,
     created_at: datetime.datetime | None = None,
 ) -> Ticket:
-    """Log a new ticket from any channel. ``created_at`` is for imports of history only."""
+    """Log a new ticket from any channel. ``created_at`` is for imports of history only.
+
+    Everything is checked before anything is written; the writes are one transaction, or part
+    of the caller's (without a savepoint of their own: a failure there fails the caller's
+    transaction, or its savepoint; intake makes a ticket per message in one such savepoint).
+    """
     title = title.strip()
     if not title:
         raise ValidationFailed(_("Give the ticket a short title."), field="title")
@@ -311,33 +315,44 @@ def ticket_create(
     group = group or _first_line_group()
     at = created_at or timezone.now()
     needs_approval = request_type is not None and request_type.approval != "none"
-    ticket = Ticket(
-        reference=_next_reference(at),
-        kind=kind,
-        channel=channel,
-        title=title[:200],
-        description=description,
-        requester=requester,
-        contact_name=contact_name,
-        contact_email=contact_email,
-        contact_phone=contact_phone,
-        organisation=organisation,
-        department=department,
-        service=service,
-        category=category,
-        request_type=request_type,
-        custom_fields=custom_fields or {},
-        impact=impact,
-        urgency=urgency,
-        priority=priority_for(impact, urgency),
-        line=group.line if group else 1,
-        group=group,
-        assignee=assignee,
-        created_at=at,
-        status=Status.PENDING_APPROVAL
-        if needs_approval
-        else (Status.ASSIGNED if assignee else Status.NEW),
-    )
+    priority = priority_for(impact, urgency)
+    with transaction.atomic(savepoint=False):
+        return _ticket_write(
+            actor=actor,
+            ticket=Ticket(
+                kind=kind,
+                channel=channel,
+                title=title[:200],
+                description=description,
+                requester=requester,
+                contact_name=contact_name,
+                contact_email=contact_email,
+                contact_phone=contact_phone,
+                organisation=organisation,
+                department=department,
+                service=service,
+                category=category,
+                request_type=request_type,
+                custom_fields=custom_fields or {},
+                impact=impact,
+                urgency=urgency,
+                priority=priority,
+                line=group.line if group else 1,
+                group=group,
+                assignee=assignee,
+                created_at=at,
+                status=Status.PENDING_APPROVAL
+                if needs_approval
+                else (Status.ASSIGNED if assignee else Status.NEW),
+            ),
+            imported=created_at is not None,
+        )
+
+
+def _ticket_write(*, actor: User | None, ticket: Ticket, imported: bool) -> Ticket:
+    """``ticket_create``'s writes, for a checked ticket not yet saved."""
+    at, channel, group, assignee = ticket.created_at, ticket.channel, ticket.group, ticket.assignee
+    ticket.reference = _next_reference(at)
     ticket.save()
     LineSpan.objects.create(
         ticket=ticket,
@@ -370,7 +385,7 @@ def ticket_create(
             "group": [None, audit_value(group)],
         },
     )
-    _changed(ticket, actor=actor, verb="create", activity=created, imported=created_at is not None)
+    _changed(ticket, actor=actor, verb="create", activity=created, imported=imported)
     return ticket
 
 
