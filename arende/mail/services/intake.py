@@ -374,9 +374,10 @@ PROCESSED_FIELDS = [
 
 
 def _process_locked(
-    locked: InboundMessage, *, force: bool, lookups: BatchLookups | None
+    locked: InboundMessage, *, force: bool, lookups: BatchLookups | None, save: bool = True
 ) -> InboundMessage:
-    """``inbound_process`` for a row the caller has locked (and seen in state "received")."""
+    """``inbound_process`` for a row the caller has locked (and seen in state "received").
+    With ``save=False`` the caller writes the row (in the same transaction)."""
     locked.notes = []
     notification_batch_split()
     try:
@@ -394,7 +395,8 @@ def _process_locked(
     locked.handled_here = True
     locked.processed_at = timezone.now()
     locked.version += 1
-    locked.save(update_fields=PROCESSED_FIELDS)
+    if save:
+        locked.save(update_fields=PROCESSED_FIELDS)
     if locked.state == State.QUARANTINED:
         audit_record(
             actor=None,
@@ -430,14 +432,17 @@ def _process_batch(
         ).defer("raw")
     }
     processed: dict[int, InboundMessage | None] = {}
+    handled: list[InboundMessage] = []
     for uid, message in stored.items():
         if message is None or message.state != State.RECEIVED:
             processed[uid] = message
         elif message.pk in locked_ids:
             # Locked in state "received": nothing changed it since it was read back above.
-            processed[uid] = _process_locked(message, force=False, lookups=lookups)
+            processed[uid] = _process_locked(message, force=False, lookups=lookups, save=False)
+            handled.append(message)
         else:
             processed[uid] = elsewhere.get(message.pk, message)
+    InboundMessage.objects.bulk_update(handled, PROCESSED_FIELDS)
     return processed
 
 
