@@ -279,8 +279,13 @@ def _earlier_from(message: InboundMessage, address: str) -> int:
     ).count()
 
 
-def _route(message: InboundMessage, *, force: bool, lookups: BatchLookups | None) -> None:
-    parsed = parse_message(bytes(message.raw))
+def _route(
+    message: InboundMessage,
+    parsed: ParsedMessage,
+    *,
+    force: bool,
+    lookups: BatchLookups | None,
+) -> None:
     message.from_address = parsed.from_address
     message.from_name = parsed.from_name
     message.subject = parsed.subject[:500]
@@ -374,29 +379,42 @@ PROCESSED_FIELDS = [
 
 
 def _process_locked(
-    locked: InboundMessage, *, force: bool, lookups: BatchLookups | None, save: bool = True
+    locked: InboundMessage,
+    *,
+    force: bool,
+    lookups: BatchLookups | None,
+    isolated: bool = True,
 ) -> InboundMessage:
     """``inbound_process`` for a row the caller has locked (and seen in state "received").
-    With ``save=False`` the caller writes the row (in the same transaction)."""
+
+    ``isolated``: the message's writes get a savepoint of their own, and whatever goes wrong
+    with it quarantines it alone. Without (a poll's first attempt at a batch, saving two
+    statements per message), an error goes to the caller, who starts the batch over isolated.
+    """
     locked.notes = []
     notification_batch_split()
     try:
-        with transaction.atomic():
-            _route(locked, force=force, lookups=lookups)
+        parsed = parse_message(bytes(locked.raw))
     except ParseFailure as error:
         locked.state, locked.reason, locked.error = State.QUARANTINED, "unparseable", str(error)
-    except Exception as error:
-        # Whatever else goes wrong with one message must not stop the others (nor come
-        # back at every poll): it waits in quarantine, raw, with the error.
-        message_text = getattr(error, "message", None) or str(error)
-        locked.state, locked.reason = State.QUARANTINED, "failed"
-        locked.error = f"{type(error).__name__}: {message_text}"[:5000]
-        logger.warning("Mail %s quarantined: %s", locked.pk, locked.error)
+    else:
+        if not isolated:
+            _route(locked, parsed, force=force, lookups=lookups)
+        else:
+            try:
+                with transaction.atomic():
+                    _route(locked, parsed, force=force, lookups=lookups)
+            except Exception as error:
+                # Whatever else goes wrong with one message must not stop the others (nor
+                # come back at every poll): it waits in quarantine, raw, with the error.
+                message_text = getattr(error, "message", None) or str(error)
+                locked.state, locked.reason = State.QUARANTINED, "failed"
+                locked.error = f"{type(error).__name__}: {message_text}"[:5000]
+                logger.warning("Mail %s quarantined: %s", locked.pk, locked.error)
     locked.handled_here = True
     locked.processed_at = timezone.now()
     locked.version += 1
-    if save:
-        locked.save(update_fields=PROCESSED_FIELDS)
+    locked.save(update_fields=PROCESSED_FIELDS)
     if locked.state == State.QUARANTINED:
         audit_record(
             actor=None,
@@ -413,13 +431,12 @@ def _process_locked(
 
 
 def _process_batch(
-    stored: dict[int, InboundMessage | None],
-    waiting: list[InboundMessage],
-    lookups: BatchLookups,
+    stored: dict[int, InboundMessage | None], *, isolated: bool
 ) -> dict[int, InboundMessage | None]:
-    """``inbound_process`` for a batch inside the caller's transaction, locking the batch's
-    waiting rows with one query: those another poller holds, or has finished, are read back
-    as they are."""
+    """``inbound_process`` for a batch, in one transaction, locking the batch's waiting rows
+    with one query: those another poller holds, or has finished, are read back as they are."""
+    waiting = [m for m in stored.values() if m is not None and m.state == State.RECEIVED]
+    lookups = BatchLookups.for_messages(waiting)
     locked_ids = set(
         InboundMessage.objects.select_for_update(skip_locked=True)
         .filter(pk__in=[message.pk for message in waiting], state=State.RECEIVED)
@@ -432,18 +449,41 @@ def _process_batch(
         ).defer("raw")
     }
     processed: dict[int, InboundMessage | None] = {}
-    handled: list[InboundMessage] = []
     for uid, message in stored.items():
         if message is None or message.state != State.RECEIVED:
             processed[uid] = message
         elif message.pk in locked_ids:
             # Locked in state "received": nothing changed it since it was read back above.
-            processed[uid] = _process_locked(message, force=False, lookups=lookups, save=False)
-            handled.append(message)
+            processed[uid] = _process_locked(
+                message, force=False, lookups=lookups, isolated=isolated
+            )
         else:
             processed[uid] = elsewhere.get(message.pk, message)
-    InboundMessage.objects.bulk_update(handled, PROCESSED_FIELDS)
     return processed
+
+
+def _process_stored(
+    mailbox: Mailbox, stored: dict[int, InboundMessage | None]
+) -> dict[int, InboundMessage | None]:
+    """Process a stored batch in one transaction: one commit and one notification job per
+    batch instead of per message. First without a savepoint per message; if any message
+    fails, that attempt is rolled back whole and the batch done again with one per message,
+    so that the failure is quarantined alone."""
+    waiting = [m.pk for m in stored.values() if m is not None and m.state == State.RECEIVED]
+    try:
+        with transaction.atomic(), ticket_services.constant_lookups():
+            return _process_batch(dict(stored), isolated=False)
+    except Exception as error:
+        logger.info("Mailbox %s: a batch starts over message by message (%r)", mailbox.pk, error)
+    # The rows as they are now: the attempt changed the objects in hand, and was rolled back.
+    again = InboundMessage.objects.filter(pk__in=waiting).defer("raw").in_bulk()
+    for uid, message in list(stored.items()):
+        if message is not None and message.pk in again:
+            row = again[message.pk]
+            row.mailbox, row.raw = mailbox, message.raw
+            stored[uid] = row
+    with transaction.atomic(), ticket_services.constant_lookups():
+        return _process_batch(stored, isolated=True)
 
 
 def mailbox_poll(*, mailbox: Mailbox, batch: int = FETCH_BATCH) -> PollResult:
@@ -471,14 +511,7 @@ def mailbox_poll(*, mailbox: Mailbox, batch: int = FETCH_BATCH) -> PollResult:
                 ]
                 result.fetched += len(items)
                 stored = inbound_store_many(mailbox=mailbox, uidvalidity=uidvalidity, items=items)
-                # One transaction for the batch (a savepoint per message): one commit and one
-                # notification job per batch instead of per message.
-                waiting = [
-                    m for m in stored.values() if m is not None and m.state == State.RECEIVED
-                ]
-                lookups = BatchLookups.for_messages(waiting)
-                with transaction.atomic(), ticket_services.constant_lookups():
-                    processed = _process_batch(stored, waiting, lookups)
+                processed = _process_stored(mailbox, stored)
                 for uid, message in processed.items():
                     if message is None:
                         result.duplicates += 1

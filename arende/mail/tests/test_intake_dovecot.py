@@ -133,6 +133,45 @@ def test_polling_twice_makes_no_duplicate(mailbox, world):
     assert InboundMessage.objects.count() == 2
 
 
+def test_a_failing_message_is_quarantined_alone(mailbox, world, monkeypatch):
+    """A batch is first tried without a savepoint per message; when one message fails after
+    its ticket was written, the batch starts over and only that message is held back."""
+    create = ticket_services.ticket_create
+
+    def failing_create(**kwargs):
+        ticket = create(**kwargs)
+        if "Procapita" in kwargs["title"]:
+            raise RuntimeError("the disk is full")
+        return ticket
+
+    monkeypatch.setattr(ticket_services, "ticket_create", failing_create)
+    deliver(
+        mailbox,
+        corpus("outlook_cp1252.eml"),
+        corpus("html_only_latin1.eml"),
+        corpus("inline_image.eml"),
+    )
+    result = mailbox_poll(mailbox=mailbox)
+
+    assert (result.fetched, result.processed, result.quarantined) == (3, 2, 1)
+    failed = InboundMessage.objects.get(subject__contains="Procapita")
+    assert (failed.state, failed.reason, failed.ticket) == (State.QUARANTINED, "failed", None)
+    assert "the disk is full" in failed.error
+    assert set(InboundMessage.objects.values_list("state", flat=True)) == {
+        State.PROCESSED,
+        State.QUARANTINED,
+    }
+    assert Ticket.objects.count() == 2
+    assert not Ticket.objects.filter(title__contains="Procapita").exists()
+    numbers = sorted(
+        int(ref.split("-")[1]) for ref in Ticket.objects.values_list("reference", flat=True)
+    )
+    assert numbers[1] == numbers[0] + 1  # the rolled-back ticket's number is not lost
+    assert Notification.objects.filter(kind=Notification.Kind.RECEIPT).count() == 2
+    assert len(server_flags(mailbox)) == 3
+    assert all(DONE_KEYWORD.encode() in line for line in server_flags(mailbox).values())
+
+
 def test_unfinished_message_is_fetched_again(mailbox, world):
     """A crash after storing but before processing: the next poll finishes the job."""
     from arende.mail.imap import ImapSession
