@@ -511,6 +511,7 @@ def _process_stored(
             transaction.atomic(),
             ticket_services.constant_lookups(),
             notifications_deferred(),
+            ticket_services.reference_numbers_held(),
         ):
             return _process_batch(dict(stored), isolated=False)
     except Exception as error:

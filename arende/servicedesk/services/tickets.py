@@ -101,6 +101,30 @@ def constant_lookup(key: Any, compute: Callable[[], _T]) -> _T:
     return store[key]
 
 
+# Year -> [the number the counter row holds, the last number handed out].
+_held_numbers: ContextVar[dict[int, list[int]] | None] = ContextVar("ticket_numbers", default=None)
+
+
+@contextlib.contextmanager
+def reference_numbers_held() -> Iterator[None]:
+    """Inside, the year's counter is taken (and locked) at the first new ticket, then counted
+    in hand, and written once as the block ends without an error.
+
+    Only inside one transaction that is all or nothing: no savepoint inside may roll back a
+    ``ticket_create`` (its number would be handed out again). For a batch of tickets created
+    together, whose transaction holds the counter's lock from the first ticket anyway.
+    """
+    held: dict[int, list[int]] = {}
+    token = _held_numbers.set(held)
+    try:
+        yield
+        for year, (stored, last) in held.items():
+            if last != stored:
+                TicketCounter.objects.filter(year=year).update(last_number=last)
+    finally:
+        _held_numbers.reset(token)
+
+
 def priority_for(impact: int, urgency: int) -> int:
     rule = constant_lookup(
         ("priority_rule", impact, urgency),
@@ -125,11 +149,17 @@ _TAKE_NUMBER = (
 def _next_reference(at: datetime.datetime) -> str:
     """``YYYY-NNNNNN``, unique per year, safe when many tickets are created at once."""
     year = timezone.localtime(at).year
+    held = _held_numbers.get()
+    if held is not None and year in held:
+        held[year][1] += 1
+        return f"{year}-{held[year][1]:06d}"
     for _attempt in range(2):
         with connection.cursor() as cursor:
             cursor.execute(_TAKE_NUMBER, [year])
             row = cursor.fetchone()
         if row is not None:
+            if held is not None:
+                held[year] = [row[0], row[0]]
             return f"{year}-{row[0]:06d}"
         try:  # the year's first ticket: make its counter, then take the number as above
             with transaction.atomic():
