@@ -125,6 +125,47 @@ def reference_numbers_held() -> Iterator[None]:
         _held_numbers.reset(token)
 
 
+_deferred_rows: ContextVar[list[Any] | None] = ContextVar("ticket_rows", default=None)
+
+
+@contextlib.contextmanager
+def rows_deferred() -> Iterator[None]:
+    """Inside, rows that nothing reads back at once (a new ticket's first line span and first
+    status span) are kept in hand and written together, one statement per table, as the block
+    ends without an error, or earlier by ``rows_flush``. Only inside one transaction that is
+    all or nothing (on an error the rows are dropped; the caller rolls back), and whatever
+    inside reads those tables must call ``rows_flush`` first (the SLA receiver does, for every
+    change but a creation)."""
+    token = _deferred_rows.set([])
+    try:
+        yield
+        rows_flush()
+    finally:
+        _deferred_rows.reset(token)
+
+
+def rows_flush() -> None:
+    """Write the rows ``rows_deferred`` holds (nothing outside one)."""
+    rows = _deferred_rows.get()
+    if not rows:
+        return
+    by_model: dict[Any, list[Any]] = {}
+    for row in rows:
+        by_model.setdefault(type(row), []).append(row)
+    rows.clear()
+    for model, objs in by_model.items():
+        model.objects.bulk_create(objs)
+
+
+def row_insert(row: Any) -> None:
+    """Save a new row, or keep it for later inside ``rows_deferred``."""
+    rows = _deferred_rows.get()
+    if rows is None:
+        row.save()
+    else:
+        rows.append(row)
+
+
 def priority_for(impact: int, urgency: int) -> int:
     rule = constant_lookup(
         ("priority_rule", impact, urgency),
@@ -384,14 +425,16 @@ def _ticket_write(*, actor: User | None, ticket: Ticket, imported: bool) -> Tick
     at, channel, group, assignee = ticket.created_at, ticket.channel, ticket.group, ticket.assignee
     ticket.reference = _next_reference(at)
     ticket.save()
-    LineSpan.objects.create(
-        ticket=ticket,
-        line=ticket.line,
-        group=group,
-        assignee=assignee,
-        reason=LineSpan.Reason.CREATED,
-        started_at=at,
-        by=actor if actor and actor.is_authenticated else None,
+    row_insert(
+        LineSpan(
+            ticket=ticket,
+            line=ticket.line,
+            group=group,
+            assignee=assignee,
+            reason=LineSpan.Reason.CREATED,
+            started_at=at,
+            by=actor if actor and actor.is_authenticated else None,
+        )
     )
     created = _activity(
         ticket,
