@@ -14,7 +14,7 @@ import datetime
 import hashlib
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -66,6 +66,14 @@ class BatchLookups:
 
     users: dict[str, User | None]
     earlier: dict[str, int]
+    # Rows processed but not yet written back (written together at the batch's end).
+    unsaved: list[InboundMessage] = field(default_factory=list)
+
+    def save_unsaved(self) -> None:
+        """Write back the batch's processed rows now: a message that answers one earlier in
+        the batch finds its ticket by the earlier row's Message-ID."""
+        _save_processed(self.unsaved)
+        self.unsaved.clear()
 
     @classmethod
     def for_messages(cls, messages: list[InboundMessage]) -> BatchLookups:
@@ -310,12 +318,15 @@ def _route(
         return
     user = lookups.user(parsed.from_address) if lookups else _sender_user(parsed.from_address)
     mailbox = message.mailbox
+    if lookups is not None and (parsed.in_reply_to or parsed.references):
+        lookups.save_unsaved()
     ticket = thread_ticket(parsed)
     related = None
     if ticket is not None and not _may_reply(ticket, user, parsed.from_address):
         ticket, related = None, ticket
     if ticket is not None:
         body = trim_quoted(parsed.text) or _("(The message has no text.)")
+        ticket_services.rows_flush()  # the reply may be to a ticket made earlier in the batch
         try:
             with transaction.atomic():
                 ticket_services.ticket_reply(actor=user, ticket=ticket, body=body, channel="email")
@@ -482,7 +493,6 @@ def _process_batch(
         ).defer("raw")
     }
     processed: dict[int, InboundMessage | None] = {}
-    handled: list[InboundMessage] = []
     for uid, message in stored.items():
         if message is None or message.state != State.RECEIVED:
             processed[uid] = message
@@ -491,10 +501,10 @@ def _process_batch(
             processed[uid] = _process_locked(
                 message, force=False, lookups=lookups, isolated=isolated, save=False
             )
-            handled.append(message)
+            lookups.unsaved.append(message)
         else:
             processed[uid] = elsewhere.get(message.pk, message)
-    _save_processed(handled)
+    lookups.save_unsaved()
     return processed
 
 
@@ -512,6 +522,7 @@ def _process_stored(
             ticket_services.constant_lookups(),
             notifications_deferred(),
             ticket_services.reference_numbers_held(),
+            ticket_services.rows_deferred(),
         ):
             return _process_batch(dict(stored), isolated=False)
     except Exception as error:

@@ -172,6 +172,32 @@ def test_a_failing_message_is_quarantined_alone(mailbox, world, monkeypatch):
     assert all(DONE_KEYWORD.encode() in line for line in server_flags(mailbox).values())
 
 
+def test_a_reply_to_a_mail_in_the_same_poll_threads(mailbox, world):
+    """The first mail's ticket and row are written with its batch; the answer in the same
+    batch still finds the ticket by In-Reply-To (and its status history is whole)."""
+    from arende.sla.models import StatusSpan
+
+    first = corpus("outlook_cp1252.eml")
+    message_id = "<DB9PR04MB8411A1B2C3D4E5F6@DB9PR04MB8411.eurprd04.prod.outlook.com>"
+    assert message_id.encode() in first
+    answer = (
+        "From: =?utf-8?q?=C3=85sa_=C3=96berg?= <asa.oberg@herrljunga.example>\r\n"
+        "To: servicedesk@it.example\r\nSubject: SV: Skrivaren\r\n"
+        f"Message-ID: <same-poll-answer@herrljunga.example>\r\nIn-Reply-To: {message_id}\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        "Nu fungerar den inte alls.\r\n"
+    ).encode()
+    deliver(mailbox, first, answer)
+    result = mailbox_poll(mailbox=mailbox)
+
+    assert (result.processed, result.quarantined) == (2, 0)
+    ticket = Ticket.objects.get()
+    assert TicketActivity.objects.filter(ticket=ticket, kind="reply").count() == 1
+    assert set(InboundMessage.objects.values_list("ticket", flat=True)) == {ticket.pk}
+    assert StatusSpan.objects.filter(ticket=ticket, ended_at__isnull=True).count() == 1
+    assert ticket.line_spans.count() == 1
+
+
 def test_unfinished_message_is_fetched_again(mailbox, world):
     """A crash after storing but before processing: the next poll finishes the job."""
     from arende.mail.imap import ImapSession
