@@ -498,10 +498,13 @@ def _process_batch(
             processed[uid] = message
         elif message.pk in locked_ids:
             # Locked in state "received": nothing changed it since it was read back above.
+            # Isolated, each row is written at once: rows held back would be written inside
+            # a later message's savepoint, and lost with it.
             processed[uid] = _process_locked(
-                message, force=False, lookups=lookups, isolated=isolated, save=False
+                message, force=False, lookups=lookups, isolated=isolated, save=isolated
             )
-            lookups.unsaved.append(message)
+            if not isolated:
+                lookups.unsaved.append(message)
         else:
             processed[uid] = elsewhere.get(message.pk, message)
     lookups.save_unsaved()

@@ -172,22 +172,29 @@ def test_a_failing_message_is_quarantined_alone(mailbox, world, monkeypatch):
     assert all(DONE_KEYWORD.encode() in line for line in server_flags(mailbox).values())
 
 
-def test_a_reply_to_a_mail_in_the_same_poll_threads(mailbox, world):
-    """The first mail's ticket and row are written with its batch; the answer in the same
-    batch still finds the ticket by In-Reply-To (and its status history is whole)."""
-    from arende.sla.models import StatusSpan
+OUTLOOK_MESSAGE_ID = "<DB9PR04MB8411A1B2C3D4E5F6@DB9PR04MB8411.eurprd04.prod.outlook.com>"
 
-    first = corpus("outlook_cp1252.eml")
-    message_id = "<DB9PR04MB8411A1B2C3D4E5F6@DB9PR04MB8411.eurprd04.prod.outlook.com>"
-    assert message_id.encode() in first
-    answer = (
+
+def _same_poll_answer() -> bytes:
+    """Åsa's answer to outlook_cp1252.eml, by In-Reply-To."""
+    message_id = OUTLOOK_MESSAGE_ID
+    return (
         "From: =?utf-8?q?=C3=85sa_=C3=96berg?= <asa.oberg@herrljunga.example>\r\n"
         "To: servicedesk@it.example\r\nSubject: SV: Skrivaren\r\n"
         f"Message-ID: <same-poll-answer@herrljunga.example>\r\nIn-Reply-To: {message_id}\r\n"
         "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
         "Nu fungerar den inte alls.\r\n"
     ).encode()
-    deliver(mailbox, first, answer)
+
+
+def test_a_reply_to_a_mail_in_the_same_poll_threads(mailbox, world):
+    """The first mail's ticket and row are written with its batch; the answer in the same
+    batch still finds the ticket by In-Reply-To (and its status history is whole)."""
+    from arende.sla.models import StatusSpan
+
+    first = corpus("outlook_cp1252.eml")
+    assert OUTLOOK_MESSAGE_ID.encode() in first
+    deliver(mailbox, first, _same_poll_answer())
     result = mailbox_poll(mailbox=mailbox)
 
     assert (result.processed, result.quarantined) == (2, 0)
@@ -196,6 +203,28 @@ def test_a_reply_to_a_mail_in_the_same_poll_threads(mailbox, world):
     assert set(InboundMessage.objects.values_list("ticket", flat=True)) == {ticket.pk}
     assert StatusSpan.objects.filter(ticket=ticket, ended_at__isnull=True).count() == 1
     assert ticket.line_spans.count() == 1
+
+
+def test_a_failing_answer_in_the_same_poll_loses_nothing_before_it(mailbox, world, monkeypatch):
+    """Started over message by message, each row is written at once: the failing answer's
+    rollback cannot take the first mail's row with it."""
+    reply = ticket_services.ticket_reply
+
+    def failing_reply(**kwargs):
+        reply(**kwargs)
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(ticket_services, "ticket_reply", failing_reply)
+    deliver(mailbox, corpus("outlook_cp1252.eml"), _same_poll_answer())
+    result = mailbox_poll(mailbox=mailbox)
+
+    assert (result.processed, result.quarantined) == (1, 1)
+    ticket = Ticket.objects.get()
+    first = InboundMessage.objects.get(message_id=OUTLOOK_MESSAGE_ID)
+    assert (first.state, first.ticket) == (State.PROCESSED, ticket)
+    answer = InboundMessage.objects.get(message_id="<same-poll-answer@herrljunga.example>")
+    assert (answer.state, answer.reason, answer.ticket) == (State.QUARANTINED, "failed", None)
+    assert not TicketActivity.objects.filter(ticket=ticket, kind="reply").exists()
 
 
 def test_unfinished_message_is_fetched_again(mailbox, world):
