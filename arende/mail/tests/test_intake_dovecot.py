@@ -227,6 +227,32 @@ def test_a_failing_answer_in_the_same_poll_loses_nothing_before_it(mailbox, worl
     assert not TicketActivity.objects.filter(ticket=ticket, kind="reply").exists()
 
 
+def test_a_poll_starts_the_sla_clocks_of_each_ticket(mailbox, world):
+    """Policies and calendars are looked up once per batch; every ticket still gets its own
+    clocks, its first status span, and its deadline on the row."""
+    from arende.sla.models import Calendar, SlaClock, SlaPolicy, StatusSpan
+
+    Calendar.objects.create(name="Dygnet runt", always_open=True)
+    SlaPolicy.objects.create(
+        name="Standard", order=100, first_response_minutes=8 * 60, resolution_minutes=24 * 60
+    )
+    deliver(
+        mailbox,
+        corpus("outlook_cp1252.eml"),
+        corpus("html_only_latin1.eml"),
+        _same_poll_answer(),
+    )
+    assert mailbox_poll(mailbox=mailbox).processed == 3
+
+    tickets = list(Ticket.objects.all())
+    assert len(tickets) == 2
+    for ticket in tickets:
+        assert SlaClock.objects.filter(ticket=ticket).count() == 2
+        assert StatusSpan.objects.filter(ticket=ticket).count() == 1
+        assert ticket.sla_due_at is not None
+        assert ticket.line_spans.count() == 1
+
+
 def test_unfinished_message_is_fetched_again(mailbox, world):
     """A crash after storing but before processing: the next poll finishes the job."""
     from arende.mail.imap import ImapSession
