@@ -241,8 +241,10 @@ def _activity(
     body: str = "",
     data: dict[str, Any] | None = None,
     channel: str = "",
+    deferrable: bool = False,
 ) -> TicketActivity:
-    activity = TicketActivity.objects.create(
+    """A timeline entry; ``deferrable``: may be held back inside ``rows_deferred``."""
+    activity = TicketActivity(
         ticket=ticket,
         actor=actor if actor and actor.is_authenticated else None,
         kind=kind,
@@ -252,6 +254,10 @@ def _activity(
         data=data or {},
         channel=channel,
     )
+    if deferrable:
+        row_insert(activity)
+    else:
+        activity.save()
     ticket._latest_activity = activity  # what _save tells the listeners the write produced
     return activity
 
@@ -444,6 +450,7 @@ def _ticket_write(*, actor: User | None, ticket: Ticket, imported: bool) -> Tick
         public=True,
         data={"event": "created", "channel": channel},
         channel=channel,
+        deferrable=True,  # only read back (by the receipt) as the batch's rows are written
     )
     audit_record(
         actor=actor,
