@@ -1,10 +1,12 @@
 """Intake: from a mailbox to tickets, with nothing lost and nothing doubled.
 
-1. ``inbound_store`` keeps the raw bytes first, in a transaction of its own. Two unique
-   constraints (server position; hash of the Message-ID) make a second fetch, or a second
-   poller, find the row instead of making another.
+1. ``inbound_store`` (a poll: ``inbound_store_many``, per batch) keeps the raw bytes first,
+   in a transaction of its own. Two unique constraints (server position; hash of the
+   Message-ID) make a second fetch, or a second poller, find the row instead of making another.
 2. ``inbound_process`` locks the row and, in one transaction, turns it into a new ticket or a
-   reply on its ticket (or records why not: ignored, quarantined).
+   reply on its ticket (or records why not: ignored, quarantined). A poll does a batch in one
+   transaction (``_process_stored``): first all or nothing, then, if a message failed, again
+   with a savepoint per message.
 3. Only after that commit does ``mailbox_poll`` flag or move the message on the server.
 """
 
@@ -364,7 +366,7 @@ def inbound_process(
 ) -> InboundMessage:
     """Turn a stored message into a ticket or a reply (or ignore or quarantine it). Runs once
     per message even with several pollers: the row is locked and its state checked.
-    (Inside a poll's batch transaction no savepoint of its own: ``_route`` has one.)"""
+    (No savepoint of its own: ``_process_locked`` gives ``_route`` one.)"""
     with transaction.atomic(savepoint=False):
         locked = (
             InboundMessage.objects.select_for_update(skip_locked=True, of=("self",))
