@@ -9,15 +9,18 @@ auto-replies and bounces from people.
 from __future__ import annotations
 
 import email
+import functools
 import hashlib
 import mimetypes
 import re
 from dataclasses import dataclass, field
 from email import policy
 from email.header import decode_header, make_header
+from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
+from typing import Any
 
 from arende.mail.html_text import html_to_text
 
@@ -82,8 +85,28 @@ def message_key(message_id: str, raw: bytes) -> str:
     return hashlib.sha256(b"raw:" + raw).hexdigest()
 
 
+class _RememberedHeaders:
+    """``policy.default``'s header factory, remembering what it made. ``policy.default``
+    parses a header again at every look (a message's Content-Type a dozen times), and most
+    messages share many headers; header objects are immutable, so one can be handed out twice.
+    """
+
+    def __init__(self) -> None:
+        self._registry = HeaderRegistry()
+        self._make = functools.lru_cache(maxsize=2048)(self._registry)
+
+    def __call__(self, name: str, value: str) -> Any:
+        return self._make(name, value)
+
+    def __getitem__(self, name: str) -> Any:
+        return self._registry[name]
+
+
+POLICY = policy.default.clone(header_factory=_RememberedHeaders())
+
+
 def parse_bytes(raw: bytes) -> EmailMessage:
-    return email.message_from_bytes(raw, policy=policy.default)  # type: ignore[return-value]
+    return email.message_from_bytes(raw, policy=POLICY)  # type: ignore[return-value]
 
 
 def _header(message: Message, name: str) -> str:

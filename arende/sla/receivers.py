@@ -6,7 +6,9 @@ from typing import Any
 
 from django.utils import timezone
 
+from arende.servicedesk.services.tickets import row_insert, rows_flush
 from arende.sla import services
+from arende.sla.models import StatusSpan
 
 # Verbs after which a ticket's clocks may have changed. Notes, links, ratings and watchers
 # change nothing an SLA depends on.
@@ -34,8 +36,13 @@ def on_ticket_changed(
     if verb not in RECOMPUTE_VERBS:
         return
     created = verb == "create"
-    at = ticket.created_at if created else (activity.at if activity else timezone.now())
-    services.status_span_track(ticket=ticket, at=at, created=created)
+    if created:
+        # A new ticket's first status (a batch of new tickets writes these together).
+        row_insert(StatusSpan(ticket=ticket, status=ticket.status, started_at=ticket.created_at))
+    else:
+        rows_flush()  # what a batch holds back is read below
+        at = activity.at if activity else timezone.now()
+        services.status_span_track(ticket=ticket, at=at)
     services.ticket_clocks_refresh(ticket=ticket, reason=verb, created=created)
 
 

@@ -9,6 +9,7 @@ anyone made, and must never make a person's edit look stale.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -22,6 +23,7 @@ from django.utils import timezone
 
 from arende.servicedesk.models import LineSpan, SlaState, Ticket, TicketActivity
 from arende.servicedesk.models.tickets import OPEN_STATUS_VALUES
+from arende.servicedesk.services.tickets import constant_lookup
 from arende.sla import clocks as clock_rules
 from arende.sla import engine
 from arende.sla.models import SlaClock, SlaPolicy, StatusSpan
@@ -457,7 +459,10 @@ def ticket_clocks_refresh(
     fields are used as they are; only its history is read. A ticket just ``created`` has no
     history but its first status, and no clocks yet.
     """
-    ctx = _Context.new(now)
+    # Policies and calendars are looked up once per batch of tickets created together (see
+    # ``constant_lookups``); outside one, ``shared`` is this call's own.
+    shared = constant_lookup("sla_context", _Context.new)
+    ctx = dataclasses.replace(shared, now=now or timezone.now())
     row = {name: getattr(ticket, name) for name in _FACT_FIELDS}
     if created:
         spans = [(ticket.status, ticket.created_at, None)]
@@ -473,6 +478,7 @@ def ticket_clocks_refresh(
         )["first"]
     loaded = [(row, facts_of(row, spans, taken))]
     old, new = _store(ctx, loaded, keep_old=not created, fresh=created)[ticket.pk]
+    shared.book = shared.book or ctx.book
     _record_recalculation(ticket, old, new, reason=reason, at=ctx.now)
     ticket.sla_due_at, ticket.sla_state = ticket_summary(new, ctx.now)
     return new

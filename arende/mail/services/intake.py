@@ -1,10 +1,12 @@
 """Intake: from a mailbox to tickets, with nothing lost and nothing doubled.
 
-1. ``inbound_store`` keeps the raw bytes first, in a transaction of its own. Two unique
-   constraints (server position; hash of the Message-ID) make a second fetch, or a second
-   poller, find the row instead of making another.
+1. ``inbound_store`` (a poll: ``inbound_store_many``, per batch) keeps the raw bytes first,
+   in a transaction of its own. Two unique constraints (server position; hash of the
+   Message-ID) make a second fetch, or a second poller, find the row instead of making another.
 2. ``inbound_process`` locks the row and, in one transaction, turns it into a new ticket or a
-   reply on its ticket (or records why not: ignored, quarantined).
+   reply on its ticket (or records why not: ignored, quarantined). A poll does a batch in one
+   transaction (``_process_stored``): first all or nothing, then, if a message failed, again
+   with a savepoint per message.
 3. Only after that commit does ``mailbox_poll`` flag or move the message on the server.
 """
 
@@ -12,11 +14,13 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -35,14 +39,16 @@ from arende.mail.parsing import (
     quick_headers,
 )
 from arende.mail.quotes import trim_quoted
-from arende.mail.services.outbound import notification_batch_split
+from arende.mail.services.outbound import notification_batch_split, notifications_deferred
 from arende.servicedesk.models import Ticket, TicketLink
 from arende.servicedesk.services import tickets as ticket_services
 
 logger = logging.getLogger(__name__)
 State = InboundMessage.State
 RATE_WINDOW = datetime.timedelta(minutes=10)
-FETCH_BATCH = 25
+# A batch is one transaction, which holds the year's ticket counter from its first new ticket
+# to its commit: 50 messages are about half a second.
+FETCH_BATCH = 50
 
 
 @dataclass
@@ -62,13 +68,23 @@ class BatchLookups:
 
     users: dict[str, User | None]
     earlier: dict[str, int]
+    # Rows processed but not yet written back (written together at the batch's end).
+    unsaved: list[InboundMessage] = field(default_factory=list)
+
+    def save_unsaved(self) -> None:
+        """Write back the batch's processed rows now: a message that answers one earlier in
+        the batch finds its ticket by the earlier row's Message-ID."""
+        _save_processed(self.unsaved)
+        self.unsaved.clear()
 
     @classmethod
     def for_messages(cls, messages: list[InboundMessage]) -> BatchLookups:
         addresses = sorted({m.from_address for m in messages if m.from_address})
         users: dict[str, User | None] = dict.fromkeys(addresses)
-        for user in User.objects.annotate(address=Lower("email")).filter(
-            address__in=addresses, is_active=True
+        for user in (
+            User.objects.annotate(address=Lower("email"))
+            .filter(address__in=addresses, is_active=True)
+            .select_related("organisation", "department")
         ):
             users[user.address] = user
         earlier: dict[str, int] = {}
@@ -189,12 +205,15 @@ def inbound_store_many(
         # mailbox) are skipped by the database; what was kept is read back below.
         InboundMessage.objects.bulk_create(rows, ignore_conflicts=True, batch_size=100)
     uids = [uid for uid, _raw, _size in items]
-    stored = {
-        row.uid: row
-        for row in InboundMessage.objects.filter(
-            mailbox=mailbox, uidvalidity=uidvalidity, uid__in=uids
-        ).select_related("mailbox")
-    }
+    # Read back without the raw bytes (a row kept here or by another poller from this very
+    # position has the bytes just fetched) and with the caller's mailbox.
+    raws = {uid: raw for uid, raw, _size in items}
+    stored = {}
+    for row in InboundMessage.objects.filter(
+        mailbox=mailbox, uidvalidity=uidvalidity, uid__in=uids
+    ).defer("raw"):
+        row.mailbox, row.raw = mailbox, raws[row.uid]
+        stored[row.uid] = row
     return {uid: stored.get(uid) for uid in uids}
 
 
@@ -274,8 +293,13 @@ def _earlier_from(message: InboundMessage, address: str) -> int:
     ).count()
 
 
-def _route(message: InboundMessage, *, force: bool, lookups: BatchLookups | None) -> None:
-    parsed = parse_message(bytes(message.raw))
+def _route(
+    message: InboundMessage,
+    parsed: ParsedMessage,
+    *,
+    force: bool,
+    lookups: BatchLookups | None,
+) -> None:
     message.from_address = parsed.from_address
     message.from_name = parsed.from_name
     message.subject = parsed.subject[:500]
@@ -296,12 +320,15 @@ def _route(message: InboundMessage, *, force: bool, lookups: BatchLookups | None
         return
     user = lookups.user(parsed.from_address) if lookups else _sender_user(parsed.from_address)
     mailbox = message.mailbox
+    if lookups is not None and (parsed.in_reply_to or parsed.references):
+        lookups.save_unsaved()
     ticket = thread_ticket(parsed)
     related = None
     if ticket is not None and not _may_reply(ticket, user, parsed.from_address):
         ticket, related = None, ticket
     if ticket is not None:
         body = trim_quoted(parsed.text) or _("(The message has no text.)")
+        ticket_services.rows_flush()  # the reply may be to a ticket made earlier in the batch
         try:
             with transaction.atomic():
                 ticket_services.ticket_reply(actor=user, ticket=ticket, body=body, channel="email")
@@ -339,7 +366,7 @@ def inbound_process(
 ) -> InboundMessage:
     """Turn a stored message into a ticket or a reply (or ignore or quarantine it). Runs once
     per message even with several pollers: the row is locked and its state checked.
-    (Inside a poll's batch transaction no savepoint of its own: ``_route`` has one.)"""
+    (No savepoint of its own: ``_process_locked`` gives ``_route`` one.)"""
     with transaction.atomic(savepoint=False):
         locked = (
             InboundMessage.objects.select_for_update(skip_locked=True, of=("self",))
@@ -349,42 +376,178 @@ def inbound_process(
         )
         if locked is None:
             return InboundMessage.objects.get(pk=message.pk)
-        locked.notes = []
-        notification_batch_split()
-        try:
-            with transaction.atomic():
-                _route(locked, force=force, lookups=lookups)
-        except ParseFailure as error:
-            locked.state, locked.reason, locked.error = State.QUARANTINED, "unparseable", str(error)
-        except Exception as error:
-            # Whatever else goes wrong with one message must not stop the others (nor come
-            # back at every poll): it waits in quarantine, raw, with the error.
-            message_text = getattr(error, "message", None) or str(error)
-            locked.state, locked.reason = State.QUARANTINED, "failed"
-            locked.error = f"{type(error).__name__}: {message_text}"[:5000]
-            logger.warning("Mail %s quarantined: %s", locked.pk, locked.error)
-        locked.handled_here = True
-        locked.processed_at = timezone.now()
-        locked.version += 1
-        locked.save()
-        if locked.state == State.QUARANTINED:
-            audit_record(
-                actor=None,
-                action="update",
-                obj=locked,
-                verb="quarantine",
-                changes={"state": [State.RECEIVED, locked.state], "reason": [None, locked.reason]},
-                actor_label=_("E-mail intake"),
-            )
+        _process_locked(locked, force=force, lookups=lookups)
+    return locked
+
+
+# What processing changes on the row (never the raw bytes: they are not written back).
+PROCESSED_FIELDS = [
+    "from_address",
+    "from_name",
+    "subject",
+    "state",
+    "reason",
+    "error",
+    "notes",
+    "ticket",
+    "processed_at",
+    "version",
+]
+
+
+def _save_processed(rows: list[InboundMessage]) -> None:
+    """Write processed rows back: on PostgreSQL in one UPDATE from a VALUES list (Django's
+    ``bulk_update`` builds a CASE per field and row, which costs more than it saves)."""
+    if connection.vendor != "postgresql" or len(rows) < 2:
+        for row in rows:
+            row.save(update_fields=PROCESSED_FIELDS)
+        return
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(rows))
+    params: list[Any] = []
+    for row in rows:
+        params += [
+            row.pk, row.from_address, row.from_name, row.subject, row.state, row.reason,
+            row.error, json.dumps(row.notes), row.ticket_id, row.processed_at, row.version,
+        ]  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE mail_inboundmessage AS m SET from_address = v.from_address, "  # noqa: S608 - only placeholders are added
+            "from_name = v.from_name, subject = v.subject, state = v.state, reason = v.reason, "
+            "error = v.error, notes = v.notes::jsonb, ticket_id = v.ticket_id::bigint, "
+            "processed_at = v.processed_at::timestamptz, version = v.version::integer "
+            f"FROM (VALUES {values}) AS v(id, from_address, from_name, subject, state, reason, "
+            "error, notes, ticket_id, processed_at, version) WHERE m.id = v.id::bigint",
+            params,
+        )
+
+
+def _process_locked(
+    locked: InboundMessage,
+    *,
+    force: bool,
+    lookups: BatchLookups | None,
+    isolated: bool = True,
+    save: bool = True,
+) -> InboundMessage:
+    """``inbound_process`` for a row the caller has locked (and seen in state "received").
+
+    ``isolated``: the message's writes get a savepoint of their own, and whatever goes wrong
+    with it quarantines it alone. Without (a poll's first attempt at a batch, saving two
+    statements per message), an error goes to the caller, who starts the batch over isolated.
+    With ``save=False`` the caller writes the row back (``_save_processed``).
+    """
+    locked.notes = []
+    notification_batch_split()
+    try:
+        parsed = parse_message(bytes(locked.raw))
+    except ParseFailure as error:
+        locked.state, locked.reason, locked.error = State.QUARANTINED, "unparseable", str(error)
+    else:
+        if not isolated:
+            _route(locked, parsed, force=force, lookups=lookups)
+        else:
+            try:
+                with transaction.atomic():
+                    _route(locked, parsed, force=force, lookups=lookups)
+            except Exception as error:
+                # Whatever else goes wrong with one message must not stop the others (nor
+                # come back at every poll): it waits in quarantine, raw, with the error.
+                message_text = getattr(error, "message", None) or str(error)
+                locked.state, locked.reason = State.QUARANTINED, "failed"
+                locked.error = f"{type(error).__name__}: {message_text}"[:5000]
+                logger.warning("Mail %s quarantined: %s", locked.pk, locked.error)
+    locked.handled_here = True
+    locked.processed_at = timezone.now()
+    locked.version += 1
+    if save:
+        locked.save(update_fields=PROCESSED_FIELDS)
+    if locked.state == State.QUARANTINED:
+        audit_record(
+            actor=None,
+            action="update",
+            obj=locked,
+            verb="quarantine",
+            changes={"state": [State.RECEIVED, locked.state], "reason": [None, locked.reason]},
+            actor_label=_("E-mail intake"),
+        )
     return locked
 
 
 # Polling ---------------------------------------------------------------------------------------
 
 
+def _process_batch(
+    stored: dict[int, InboundMessage | None], *, isolated: bool
+) -> dict[int, InboundMessage | None]:
+    """``inbound_process`` for a batch, in one transaction, locking the batch's waiting rows
+    with one query: those another poller holds, or has finished, are read back as they are."""
+    waiting = [m for m in stored.values() if m is not None and m.state == State.RECEIVED]
+    lookups = BatchLookups.for_messages(waiting)
+    locked_ids = set(
+        InboundMessage.objects.select_for_update(skip_locked=True)
+        .filter(pk__in=[message.pk for message in waiting], state=State.RECEIVED)
+        .values_list("pk", flat=True)
+    )
+    elsewhere = {
+        row.pk: row
+        for row in InboundMessage.objects.filter(
+            pk__in=[message.pk for message in waiting if message.pk not in locked_ids]
+        ).defer("raw")
+    }
+    processed: dict[int, InboundMessage | None] = {}
+    for uid, message in stored.items():
+        if message is None or message.state != State.RECEIVED:
+            processed[uid] = message
+        elif message.pk in locked_ids:
+            # Locked in state "received": nothing changed it since it was read back above.
+            # Isolated, each row is written at once: rows held back would be written inside
+            # a later message's savepoint, and lost with it.
+            processed[uid] = _process_locked(
+                message, force=False, lookups=lookups, isolated=isolated, save=isolated
+            )
+            if not isolated:
+                lookups.unsaved.append(message)
+        else:
+            processed[uid] = elsewhere.get(message.pk, message)
+    lookups.save_unsaved()
+    return processed
+
+
+def _process_stored(
+    mailbox: Mailbox, stored: dict[int, InboundMessage | None]
+) -> dict[int, InboundMessage | None]:
+    """Process a stored batch in one transaction: one commit and one notification job per
+    batch instead of per message. First without a savepoint per message; if any message
+    fails, that attempt is rolled back whole and the batch done again with one per message,
+    so that the failure is quarantined alone."""
+    waiting = [m.pk for m in stored.values() if m is not None and m.state == State.RECEIVED]
+    try:
+        with (
+            transaction.atomic(),
+            ticket_services.constant_lookups(),
+            notifications_deferred(),
+            ticket_services.reference_numbers_held(),
+            ticket_services.rows_deferred(),
+        ):
+            return _process_batch(dict(stored), isolated=False)
+    except Exception as error:
+        logger.info("Mailbox %s: a batch starts over message by message (%r)", mailbox.pk, error)
+    # The rows as they are now: the attempt changed the objects in hand, and was rolled back.
+    again = InboundMessage.objects.filter(pk__in=waiting).defer("raw").in_bulk()
+    for uid, message in list(stored.items()):
+        if message is not None and message.pk in again:
+            row = again[message.pk]
+            row.mailbox, row.raw = mailbox, message.raw
+            stored[uid] = row
+    with transaction.atomic(), ticket_services.constant_lookups():
+        return _process_batch(stored, isolated=True)
+
+
 def mailbox_poll(*, mailbox: Mailbox, batch: int = FETCH_BATCH) -> PollResult:
     """Fetch the mailbox's new messages and make tickets of them; flag them when committed."""
     result = PollResult()
+    # The mailbox as it is now, with what every message's ticket needs from it.
+    mailbox = Mailbox.objects.select_related("organisation", "default_group").get(pk=mailbox.pk)
     try:
         with ImapSession(mailbox) as session:
             uidvalidity = session.select(mailbox.folder)
@@ -405,19 +568,7 @@ def mailbox_poll(*, mailbox: Mailbox, batch: int = FETCH_BATCH) -> PollResult:
                 ]
                 result.fetched += len(items)
                 stored = inbound_store_many(mailbox=mailbox, uidvalidity=uidvalidity, items=items)
-                # One transaction for the batch (a savepoint per message): one commit and one
-                # notification job per batch instead of per message.
-                waiting = [
-                    m for m in stored.values() if m is not None and m.state == State.RECEIVED
-                ]
-                lookups = BatchLookups.for_messages(waiting)
-                with transaction.atomic():
-                    processed = {
-                        uid: inbound_process(message=message, lookups=lookups)
-                        if message is not None and message.state == State.RECEIVED
-                        else message
-                        for uid, message in stored.items()
-                    }
+                processed = _process_stored(mailbox, stored)
                 for uid, message in processed.items():
                     if message is None:
                         result.duplicates += 1

@@ -121,6 +121,21 @@ def notifications_suppressed() -> Iterator[None]:
         _local.suppressed = previous
 
 
+@contextmanager
+def notifications_deferred() -> Iterator[None]:
+    """Inside, notification rows are kept in hand and written in one statement as the block
+    ends without an error (on an error they are dropped: the caller's transaction is rolled
+    back). For a block that is all or nothing, e.g. a poll's batch; nothing inside may read
+    the rows back."""
+    previous = getattr(_local, "deferred", None)
+    _local.deferred = []
+    try:
+        yield
+        Notification.objects.bulk_create(_local.deferred)
+    finally:
+        _local.deferred = previous
+
+
 def wants(user: User | None, kind: str) -> bool:
     if user is None or kind not in Notification.STAFF_KINDS:
         return True  # preferences are for staff notifications
@@ -152,7 +167,7 @@ def notification_add(
                 kind=kind, ticket=ticket, user=user, email=email, name=name,
                 activity=activity, data=data,
             )  # fmt: skip
-    return Notification.objects.create(
+    note = Notification(
         batch=_current_batch(),
         kind=kind,
         recipient=user,
@@ -163,6 +178,12 @@ def notification_add(
         activity=activity,
         data=data or {},
     )
+    deferred = getattr(_local, "deferred", None)
+    if deferred is not None:
+        deferred.append(note)  # written with the others at the end of the block
+    else:
+        note.save()
+    return note
 
 
 def _requester(ticket: Ticket) -> tuple[User | None, str, str]:

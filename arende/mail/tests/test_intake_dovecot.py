@@ -133,6 +133,126 @@ def test_polling_twice_makes_no_duplicate(mailbox, world):
     assert InboundMessage.objects.count() == 2
 
 
+def test_a_failing_message_is_quarantined_alone(mailbox, world, monkeypatch):
+    """A batch is first tried without a savepoint per message; when one message fails after
+    its ticket was written, the batch starts over and only that message is held back."""
+    create = ticket_services.ticket_create
+
+    def failing_create(**kwargs):
+        ticket = create(**kwargs)
+        if "Procapita" in kwargs["title"]:
+            raise RuntimeError("the disk is full")
+        return ticket
+
+    monkeypatch.setattr(ticket_services, "ticket_create", failing_create)
+    deliver(
+        mailbox,
+        corpus("outlook_cp1252.eml"),
+        corpus("html_only_latin1.eml"),
+        corpus("inline_image.eml"),
+    )
+    result = mailbox_poll(mailbox=mailbox)
+
+    assert (result.fetched, result.processed, result.quarantined) == (3, 2, 1)
+    failed = InboundMessage.objects.get(subject__contains="Procapita")
+    assert (failed.state, failed.reason, failed.ticket) == (State.QUARANTINED, "failed", None)
+    assert "the disk is full" in failed.error
+    assert set(InboundMessage.objects.values_list("state", flat=True)) == {
+        State.PROCESSED,
+        State.QUARANTINED,
+    }
+    assert Ticket.objects.count() == 2
+    assert not Ticket.objects.filter(title__contains="Procapita").exists()
+    numbers = sorted(
+        int(ref.split("-")[1]) for ref in Ticket.objects.values_list("reference", flat=True)
+    )
+    assert numbers[1] == numbers[0] + 1  # the rolled-back ticket's number is not lost
+    assert Notification.objects.filter(kind=Notification.Kind.RECEIPT).count() == 2
+    assert len(server_flags(mailbox)) == 3
+    assert all(DONE_KEYWORD.encode() in line for line in server_flags(mailbox).values())
+
+
+OUTLOOK_MESSAGE_ID = "<DB9PR04MB8411A1B2C3D4E5F6@DB9PR04MB8411.eurprd04.prod.outlook.com>"
+
+
+def _same_poll_answer() -> bytes:
+    """Åsa's answer to outlook_cp1252.eml, by In-Reply-To."""
+    message_id = OUTLOOK_MESSAGE_ID
+    return (
+        "From: =?utf-8?q?=C3=85sa_=C3=96berg?= <asa.oberg@herrljunga.example>\r\n"
+        "To: servicedesk@it.example\r\nSubject: SV: Skrivaren\r\n"
+        f"Message-ID: <same-poll-answer@herrljunga.example>\r\nIn-Reply-To: {message_id}\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        "Nu fungerar den inte alls.\r\n"
+    ).encode()
+
+
+def test_a_reply_to_a_mail_in_the_same_poll_threads(mailbox, world):
+    """The first mail's ticket and row are written with its batch; the answer in the same
+    batch still finds the ticket by In-Reply-To (and its status history is whole)."""
+    from arende.sla.models import StatusSpan
+
+    first = corpus("outlook_cp1252.eml")
+    assert OUTLOOK_MESSAGE_ID.encode() in first
+    deliver(mailbox, first, _same_poll_answer())
+    result = mailbox_poll(mailbox=mailbox)
+
+    assert (result.processed, result.quarantined) == (2, 0)
+    ticket = Ticket.objects.get()
+    assert TicketActivity.objects.filter(ticket=ticket, kind="reply").count() == 1
+    assert set(InboundMessage.objects.values_list("ticket", flat=True)) == {ticket.pk}
+    assert StatusSpan.objects.filter(ticket=ticket, ended_at__isnull=True).count() == 1
+    assert ticket.line_spans.count() == 1
+
+
+def test_a_failing_answer_in_the_same_poll_loses_nothing_before_it(mailbox, world, monkeypatch):
+    """Started over message by message, each row is written at once: the failing answer's
+    rollback cannot take the first mail's row with it."""
+    reply = ticket_services.ticket_reply
+
+    def failing_reply(**kwargs):
+        reply(**kwargs)
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(ticket_services, "ticket_reply", failing_reply)
+    deliver(mailbox, corpus("outlook_cp1252.eml"), _same_poll_answer())
+    result = mailbox_poll(mailbox=mailbox)
+
+    assert (result.processed, result.quarantined) == (1, 1)
+    ticket = Ticket.objects.get()
+    first = InboundMessage.objects.get(message_id=OUTLOOK_MESSAGE_ID)
+    assert (first.state, first.ticket) == (State.PROCESSED, ticket)
+    answer = InboundMessage.objects.get(message_id="<same-poll-answer@herrljunga.example>")
+    assert (answer.state, answer.reason, answer.ticket) == (State.QUARANTINED, "failed", None)
+    assert not TicketActivity.objects.filter(ticket=ticket, kind="reply").exists()
+
+
+def test_a_poll_starts_the_sla_clocks_of_each_ticket(mailbox, world):
+    """Policies and calendars are looked up once per batch; every ticket still gets its own
+    clocks, its first status span, and its deadline on the row."""
+    from arende.sla.models import Calendar, SlaClock, SlaPolicy, StatusSpan
+
+    Calendar.objects.create(name="Dygnet runt", always_open=True)
+    SlaPolicy.objects.create(
+        name="Standard", order=100, first_response_minutes=8 * 60, resolution_minutes=24 * 60
+    )
+    deliver(
+        mailbox,
+        corpus("outlook_cp1252.eml"),
+        corpus("html_only_latin1.eml"),
+        _same_poll_answer(),
+    )
+    assert mailbox_poll(mailbox=mailbox).processed == 3
+
+    tickets = list(Ticket.objects.all())
+    assert len(tickets) == 2
+    for ticket in tickets:
+        assert SlaClock.objects.filter(ticket=ticket).count() == 2
+        assert StatusSpan.objects.filter(ticket=ticket).count() == 1
+        assert ticket.sla_due_at is not None
+        assert ticket.line_spans.count() == 1
+
+
 def test_unfinished_message_is_fetched_again(mailbox, world):
     """A crash after storing but before processing: the next poll finishes the job."""
     from arende.mail.imap import ImapSession

@@ -7,11 +7,14 @@ auditor sees), and leaves notifications to ``transaction.on_commit``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -69,8 +72,105 @@ MANUAL_TRANSITIONS = {
 }
 
 
+_T = TypeVar("_T")
+_constants: ContextVar[dict[Any, Any] | None] = ContextVar("ticket_constants", default=None)
+
+
+@contextlib.contextmanager
+def constant_lookups() -> Iterator[None]:
+    """Inside the block, the configuration that creating a ticket reads (the priority matrix,
+    the first-line group, the SLA's policies and calendars) is read once and then reused.
+
+    For a batch of tickets created together, e.g. one poll of a mailbox: the batch sees the
+    configuration as it was when the batch began, as one transaction would. Not for longer.
+    """
+    token = _constants.set({})
+    try:
+        yield
+    finally:
+        _constants.reset(token)
+
+
+def constant_lookup(key: Any, compute: Callable[[], _T]) -> _T:
+    """``compute()``, remembered under ``key`` inside ``constant_lookups`` (else not at all)."""
+    store = _constants.get()
+    if store is None:
+        return compute()
+    if key not in store:
+        store[key] = compute()
+    return store[key]
+
+
+# Year -> [the number the counter row holds, the last number handed out].
+_held_numbers: ContextVar[dict[int, list[int]] | None] = ContextVar("ticket_numbers", default=None)
+
+
+@contextlib.contextmanager
+def reference_numbers_held() -> Iterator[None]:
+    """Inside, the year's counter is taken (and locked) at the first new ticket, then counted
+    in hand, and written once as the block ends without an error.
+
+    Only inside one transaction that is all or nothing: no savepoint inside may roll back a
+    ``ticket_create`` (its number would be handed out again). For a batch of tickets created
+    together, whose transaction holds the counter's lock from the first ticket anyway.
+    """
+    held: dict[int, list[int]] = {}
+    token = _held_numbers.set(held)
+    try:
+        yield
+        for year, (stored, last) in held.items():
+            if last != stored:
+                TicketCounter.objects.filter(year=year).update(last_number=last)
+    finally:
+        _held_numbers.reset(token)
+
+
+_deferred_rows: ContextVar[list[Any] | None] = ContextVar("ticket_rows", default=None)
+
+
+@contextlib.contextmanager
+def rows_deferred() -> Iterator[None]:
+    """Inside, rows that nothing reads back at once (a new ticket's first line span and first
+    status span) are kept in hand and written together, one statement per table, as the block
+    ends without an error, or earlier by ``rows_flush``. Only inside one transaction that is
+    all or nothing (on an error the rows are dropped; the caller rolls back), and whatever
+    inside reads those tables must call ``rows_flush`` first (the SLA receiver does, for every
+    change but a creation)."""
+    token = _deferred_rows.set([])
+    try:
+        yield
+        rows_flush()
+    finally:
+        _deferred_rows.reset(token)
+
+
+def rows_flush() -> None:
+    """Write the rows ``rows_deferred`` holds (nothing outside one)."""
+    rows = _deferred_rows.get()
+    if not rows:
+        return
+    by_model: dict[Any, list[Any]] = {}
+    for row in rows:
+        by_model.setdefault(type(row), []).append(row)
+    rows.clear()
+    for model, objs in by_model.items():
+        model.objects.bulk_create(objs)
+
+
+def row_insert(row: Any) -> None:
+    """Save a new row, or keep it for later inside ``rows_deferred``."""
+    rows = _deferred_rows.get()
+    if rows is None:
+        row.save()
+    else:
+        rows.append(row)
+
+
 def priority_for(impact: int, urgency: int) -> int:
-    rule = PriorityRule.objects.filter(impact=impact, urgency=urgency).first()
+    rule = constant_lookup(
+        ("priority_rule", impact, urgency),
+        lambda: PriorityRule.objects.filter(impact=impact, urgency=urgency).first(),
+    )
     if rule is not None:
         return rule.priority
     try:
@@ -79,22 +179,42 @@ def priority_for(impact: int, urgency: int) -> int:
         raise ValidationFailed(_("Impact and urgency must be 1, 2 or 3."), field="impact") from None
 
 
+# One statement takes the number and keeps the year's row locked until the transaction ends
+# (UPDATE ... RETURNING: PostgreSQL, and SQLite from 3.35).
+_TAKE_NUMBER = (
+    "UPDATE servicedesk_ticketcounter SET last_number = last_number + 1 "
+    "WHERE year = %s RETURNING last_number"
+)
+
+
 def _next_reference(at: datetime.datetime) -> str:
     """``YYYY-NNNNNN``, unique per year, safe when many tickets are created at once."""
     year = timezone.localtime(at).year
-    try:
-        with transaction.atomic():
-            TicketCounter.objects.get_or_create(year=year)
-    except IntegrityError:
-        pass  # another transaction created this year's counter first
-    counter = TicketCounter.objects.select_for_update().get(year=year)
-    counter.last_number += 1
-    counter.save(update_fields=["last_number"])
-    return f"{year}-{counter.last_number:06d}"
+    held = _held_numbers.get()
+    if held is not None and year in held:
+        held[year][1] += 1
+        return f"{year}-{held[year][1]:06d}"
+    for _attempt in range(2):
+        with connection.cursor() as cursor:
+            cursor.execute(_TAKE_NUMBER, [year])
+            row = cursor.fetchone()
+        if row is not None:
+            if held is not None:
+                held[year] = [row[0], row[0]]
+            return f"{year}-{row[0]:06d}"
+        try:  # the year's first ticket: make its counter, then take the number as above
+            with transaction.atomic():
+                TicketCounter.objects.get_or_create(year=year)
+        except IntegrityError:
+            pass  # another transaction created this year's counter first
+    raise RuntimeError(f"No ticket counter for {year}.")
 
 
 def _first_line_group() -> SupportGroup | None:
-    return SupportGroup.objects.filter(line=1, is_active=True).order_by("pk").first()
+    return constant_lookup(
+        "first_line_group",
+        lambda: SupportGroup.objects.filter(line=1, is_active=True).order_by("pk").first(),
+    )
 
 
 def _lock(ticket: Ticket, version: int | None) -> Ticket:
@@ -121,8 +241,10 @@ def _activity(
     body: str = "",
     data: dict[str, Any] | None = None,
     channel: str = "",
+    deferrable: bool = False,
 ) -> TicketActivity:
-    activity = TicketActivity.objects.create(
+    """A timeline entry; ``deferrable``: may be held back inside ``rows_deferred``."""
+    activity = TicketActivity(
         ticket=ticket,
         actor=actor if actor and actor.is_authenticated else None,
         kind=kind,
@@ -132,6 +254,10 @@ def _activity(
         data=data or {},
         channel=channel,
     )
+    if deferrable:
+        row_insert(activity)
+    else:
+        activity.save()
     ticket._latest_activity = activity  # what _save tells the listeners the write produced
     return activity
 
@@ -208,7 +334,6 @@ def _require_worker(actor: User | None, ticket: Ticket) -> None:
 # Creating ------------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def ticket_create(
     *,
     actor: User | None,
@@ -232,7 +357,12 @@ def ticket_create(
     assignee: User | None = None,
     created_at: datetime.datetime | None = None,
 ) -> Ticket:
-    """Log a new ticket from any channel. ``created_at`` is for imports of history only."""
+    """Log a new ticket from any channel. ``created_at`` is for imports of history only.
+
+    Everything is checked before anything is written; the writes are one transaction, or part
+    of the caller's (without a savepoint of their own: a failure there fails the caller's
+    transaction, or its savepoint; intake makes a ticket per message in one such savepoint).
+    """
     title = title.strip()
     if not title:
         raise ValidationFailed(_("Give the ticket a short title."), field="title")
@@ -262,42 +392,55 @@ def ticket_create(
     group = group or _first_line_group()
     at = created_at or timezone.now()
     needs_approval = request_type is not None and request_type.approval != "none"
-    ticket = Ticket(
-        reference=_next_reference(at),
-        kind=kind,
-        channel=channel,
-        title=title[:200],
-        description=description,
-        requester=requester,
-        contact_name=contact_name,
-        contact_email=contact_email,
-        contact_phone=contact_phone,
-        organisation=organisation,
-        department=department,
-        service=service,
-        category=category,
-        request_type=request_type,
-        custom_fields=custom_fields or {},
-        impact=impact,
-        urgency=urgency,
-        priority=priority_for(impact, urgency),
-        line=group.line if group else 1,
-        group=group,
-        assignee=assignee,
-        created_at=at,
-        status=Status.PENDING_APPROVAL
-        if needs_approval
-        else (Status.ASSIGNED if assignee else Status.NEW),
-    )
+    priority = priority_for(impact, urgency)
+    with transaction.atomic(savepoint=False):
+        return _ticket_write(
+            actor=actor,
+            ticket=Ticket(
+                kind=kind,
+                channel=channel,
+                title=title[:200],
+                description=description,
+                requester=requester,
+                contact_name=contact_name,
+                contact_email=contact_email,
+                contact_phone=contact_phone,
+                organisation=organisation,
+                department=department,
+                service=service,
+                category=category,
+                request_type=request_type,
+                custom_fields=custom_fields or {},
+                impact=impact,
+                urgency=urgency,
+                priority=priority,
+                line=group.line if group else 1,
+                group=group,
+                assignee=assignee,
+                created_at=at,
+                status=Status.PENDING_APPROVAL
+                if needs_approval
+                else (Status.ASSIGNED if assignee else Status.NEW),
+            ),
+            imported=created_at is not None,
+        )
+
+
+def _ticket_write(*, actor: User | None, ticket: Ticket, imported: bool) -> Ticket:
+    """``ticket_create``'s writes, for a checked ticket not yet saved."""
+    at, channel, group, assignee = ticket.created_at, ticket.channel, ticket.group, ticket.assignee
+    ticket.reference = _next_reference(at)
     ticket.save()
-    LineSpan.objects.create(
-        ticket=ticket,
-        line=ticket.line,
-        group=group,
-        assignee=assignee,
-        reason=LineSpan.Reason.CREATED,
-        started_at=at,
-        by=actor if actor and actor.is_authenticated else None,
+    row_insert(
+        LineSpan(
+            ticket=ticket,
+            line=ticket.line,
+            group=group,
+            assignee=assignee,
+            reason=LineSpan.Reason.CREATED,
+            started_at=at,
+            by=actor if actor and actor.is_authenticated else None,
+        )
     )
     created = _activity(
         ticket,
@@ -307,6 +450,7 @@ def ticket_create(
         public=True,
         data={"event": "created", "channel": channel},
         channel=channel,
+        deferrable=True,  # only read back (by the receipt) as the batch's rows are written
     )
     audit_record(
         actor=actor,
@@ -321,7 +465,7 @@ def ticket_create(
             "group": [None, audit_value(group)],
         },
     )
-    _changed(ticket, actor=actor, verb="create", activity=created, imported=created_at is not None)
+    _changed(ticket, actor=actor, verb="create", activity=created, imported=imported)
     return ticket
 
 

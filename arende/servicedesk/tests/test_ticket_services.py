@@ -71,6 +71,28 @@ def test_references_restart_each_year(desk):
     assert (old.reference, new.reference) == ("2021-000001", "2022-000001")
 
 
+def test_a_batch_counts_references_in_hand_and_writes_the_counter_once(desk):
+    from django.db import transaction
+
+    from arende.servicedesk.models import TicketCounter
+
+    first = _ticket(desk)
+    year = timezone.localtime(first.created_at).year
+    with transaction.atomic(), services.tickets.reference_numbers_held():
+        batch = [_ticket(desk).reference for _ in range(3)]
+        assert TicketCounter.objects.get(year=year).last_number == 2  # taken once, locked
+    assert batch == [f"{year}-00000{n}" for n in (2, 3, 4)]
+    assert TicketCounter.objects.get(year=year).last_number == 4
+    assert _ticket(desk).reference == f"{year}-000005"
+
+    held = services.tickets.reference_numbers_held
+    with pytest.raises(RuntimeError), transaction.atomic(), held():
+        _ticket(desk)
+        raise RuntimeError("the batch fails")
+    assert TicketCounter.objects.get(year=year).last_number == 5  # rolled back whole
+    assert _ticket(desk).reference == f"{year}-000006"
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent connections")
 def test_references_are_unique_when_created_at_once():
