@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from allauth.account.auth_backends import AuthenticationBackend
 from django.contrib.auth.backends import BaseBackend
 
 _CACHE_ATTR = "_arende_grants"
@@ -100,6 +101,31 @@ def is_it_staff(user: Any) -> bool:
         ).exists()
         user._arende_is_it_staff = cached
     return cached
+
+
+class LoginBackend(AuthenticationBackend):
+    """Logs people in (allauth's rules: by e-mail address) and grants nothing.
+
+    Every permission comes from a role assignment, scoped to organisations (``RoleBackend``).
+    Django's own per-user and per-group permissions would be a second way in that knows no
+    organisation (and cost two queries on every page to look up), so they count for nothing;
+    an active superuser still has every permission, as Django's User decides before asking.
+    """
+
+    def get_user_permissions(self, user_obj, obj=None) -> set[str]:
+        return set()
+
+    def get_group_permissions(self, user_obj, obj=None) -> set[str]:
+        return set()
+
+    def get_all_permissions(self, user_obj, obj=None) -> set[str]:
+        return set()
+
+    def has_perm(self, user_obj, perm: str, obj=None) -> bool:
+        return False
+
+    def has_module_perms(self, user_obj, app_label: str) -> bool:
+        return False
 
 
 class RoleBackend(BaseBackend):

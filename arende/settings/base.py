@@ -105,7 +105,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"
 AUTHENTICATION_BACKENDS = [
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "arende.core.access.LoginBackend",  # allauth's login; no permissions of Django's own
     "arende.core.access.RoleBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [

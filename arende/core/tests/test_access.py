@@ -169,3 +169,24 @@ def test_navigation_shows_only_what_the_role_may_use(client, world):
     client.force_login(manager)
     html = client.get("/").content.decode()
     assert 'href="/audit/"' in html and 'href="/people/"' in html and 'href="/status/"' in html
+
+
+def test_django_permissions_outside_roles_grant_nothing(world):
+    """Access comes from roles, scoped to organisations; a permission or group given to a
+    person in Django's own tables (e.g. through the admin) is not a second way in."""
+    from django.contrib.auth.models import Group, Permission
+
+    person = UserFactory(organisation=world["herrljunga"])
+    view_ticket = Permission.objects.get(
+        codename="view_ticket", content_type__app_label="servicedesk"
+    )
+    person.user_permissions.add(view_ticket)
+    group = Group.objects.create(name="Gamla behörigheter")
+    group.permissions.add(view_ticket)
+    person.groups.add(group)
+    person = User.objects.get(pk=person.pk)  # no cached permissions
+    assert not person.has_perm("servicedesk.view_ticket")
+    assert person.get_all_permissions() == set()
+
+    boss = UserFactory(organisation=world["herrljunga"], is_superuser=True)
+    assert boss.has_perm("servicedesk.view_ticket"), "a superuser still has every permission"
