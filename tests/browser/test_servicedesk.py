@@ -462,6 +462,7 @@ def test_desk_queues_filters_saved_view_and_bulk_assign(page, sign_in, check, de
             page.locator(f'.queue-list a[href="?queue={queue.key}"]').click()
         tab = page.locator(f'.queue-list a[href="?queue={queue.key}"]')
         expect(tab).to_have_attribute("aria-current", "page")
+        expect(tab.locator(".queue-count")).to_have_text(re.compile(r"^\d+\+?$"))  # after the page
         expect(page.locator("main h1")).to_contain_text(sv(queue.label))
         if queue.key in expected:
             expect(_queue_row(page, expected[queue.key])).to_have_count(1)

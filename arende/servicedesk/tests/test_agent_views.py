@@ -140,7 +140,9 @@ def test_queues_show_the_right_tickets(client, desk):
     assert queue("resolved") == {resolved.reference}
     assert set(_listed(client.get(QUEUE))) == {waiting.reference}, "Mine is the default queue"
 
-    counts = dict((queue.key, count) for queue, count in client.get(QUEUE).context["queues"])
+    counts = dict(
+        (queue.key, count) for queue, count in client.get(f"{QUEUE}queues/").context["queues"]
+    )
     assert counts == {
         "mine": 1,
         "groups": 3,
@@ -172,6 +174,23 @@ def test_requesters_have_no_desk(client, desk):
     assert 'href="/desk/"' not in home
     client.force_login(desk["agent"])
     assert 'href="/desk/"' in client.get("/").content.decode()
+
+
+def test_the_queue_counts_come_after_the_page(client, desk):
+    _ticket(desk)
+    client.force_login(desk["agent"])
+    page = client.get(QUEUE, {"queue": "open"}).content.decode()
+    assert 'hx-get="/desk/queues/?queue=open"' in page and 'hx-trigger="load"' in page
+    fragment = client.get(f"{QUEUE}queues/", {"queue": "open"}, HTTP_HX_REQUEST="true")
+    html = fragment.content.decode()
+    assert fragment.status_code == 200 and "<html" not in html
+    current = re.search(r'<a href="\?queue=open" aria-current="page">.*?</a>', html, re.S)
+    assert current and '<span class="queue-count">1</span>' in current.group()
+    with_view = client.get(f"{QUEUE}queues/", {"queue": "open", "view": "7"}).content.decode()
+    assert 'aria-current="page"' not in with_view, "a saved view is current, not the queue"
+
+    client.force_login(desk["requester"])
+    assert client.get(f"{QUEUE}queues/").status_code == 403
 
 
 def test_filters_narrow_the_queue(client, desk):

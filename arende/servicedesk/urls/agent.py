@@ -9,6 +9,7 @@ REFERENCE = r"(?P<reference>\d{4}-\d{6,})"
 urlpatterns = [
     path("", agent.queue, name="queue"),
     path("filters/", agent.queue_filters, name="queue_filters"),
+    path("queues/", agent.queue_counts, name="queue_counts"),
     path("bulk/", agent.bulk, name="bulk"),
     path("views/", agent.saved_view_create, name="saved_view_create"),
     path("views/<int:pk>/delete/", agent.saved_view_remove, name="saved_view_delete"),

@@ -397,13 +397,12 @@ def queue(request: HttpRequest) -> HttpResponse:
         1 for name in filterset.filters if request.GET.get(name, "").strip() and name != "q"
     )
     saved_views = list(selectors.saved_views_of(user))
-    counts = selectors.queue_counts(user)
     can_work = user.has_perm(selectors.WORK_PERM)
     return render(
         request,
         "servicedesk/agent/queue.html",
         {
-            "queues": [(item, counts[item.key]) for item in selectors.QUEUES],
+            "queues": [(item, None) for item in selectors.QUEUES],  # counted by queue_counts
             "count_cap": selectors.COUNT_CAP,
             "queue": current_queue,
             "filter": filterset,
@@ -424,6 +423,25 @@ def queue(request: HttpRequest) -> HttpResponse:
             "bulk_form": BulkForm(initial={"query": _clean_query(request.GET)}),
             "can_work": can_work,
             "bulk_result": request.session.pop(BULK_RESULT, None),
+        },
+    )
+
+
+@login_required
+@require_GET
+def queue_counts(request: HttpRequest) -> HttpResponse:
+    """The queue list with each queue's count, fetched by the queue page once it is shown."""
+    _require_desk(request)
+    counts = selectors.queue_counts(request.user)
+    view = request.GET.get("view", "")
+    return render(
+        request,
+        "servicedesk/agent/_queue_counts.html",
+        {
+            "queues": [(item, counts[item.key]) for item in selectors.QUEUES],
+            "count_cap": selectors.COUNT_CAP,
+            "queue": selectors.queue_named(request.GET.get("queue")),
+            "current_view": view.isdigit(),  # a saved view is current: no queue is
         },
     )
 
