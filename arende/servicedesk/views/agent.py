@@ -135,7 +135,7 @@ class QueueRow:
     needs another field adds it there first, or each row costs a query).
     """
 
-    ticket: Ticket
+    ticket: selectors.ListedTicket
     url: str
     kind: str  # empty for incidents, the common case
     priority: str
@@ -231,8 +231,7 @@ class _RowFormatter:
             self._format(local, self.time_format, self.time_pattern),
         )
 
-    def row(self, ticket: Ticket) -> QueueRow:
-        organisation = ticket.organisation
+    def row(self, ticket: selectors.ListedTicket) -> QueueRow:
         row = QueueRow(
             ticket=ticket,
             url=self.ticket_url.format(ticket.reference),
@@ -240,9 +239,9 @@ class _RowFormatter:
             priority=self.priorities.get(ticket.priority, str(ticket.priority)),
             status=self.statuses.get(ticket.status, ticket.status),
             requester=ticket.requester_label or "–",
-            organisation=organisation.short_name or organisation.name,
-            group=ticket.group.name if ticket.group_id else "–",
-            assignee=ticket.assignee.get_full_name() if ticket.assignee_id else "",
+            organisation=ticket.organisation,
+            group=ticket.group or "–",
+            assignee=ticket.assignee,
             created=self.moment(ticket.created_at),
             updated=self.moment(ticket.updated_at),
             sla_state=self.sla_states.get(ticket.sla_state, "") if ticket.sla_state else "–",
@@ -292,8 +291,9 @@ class _RowFormatter:
 
 
 def queue_rows(tickets, *, selectable: bool) -> list[QueueRow]:
-    """The rows of a queue page; ``selectable`` adds the bulk-action checkbox to each."""
-    tickets = list(tickets)
+    """The rows of a queue page (a ticket queryset, e.g. a page's ``object_list``);
+    ``selectable`` adds the bulk-action checkbox to each."""
+    tickets = selectors.listed_tickets(tickets)
     formatter = _RowFormatter(selectable=selectable, time_left=time_left_for(tickets))
     return [formatter.row(ticket) for ticket in tickets]
 
@@ -415,7 +415,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "sort": sort,
             "columns": _sort_columns(request, sort or "none"),
             "page_obj": page_obj,
-            "rows": queue_rows(page_obj, selectable=can_work),
+            "rows": queue_rows(page_obj.object_list, selectable=can_work),
             "query": query,
             "saved_views": saved_views,
             "current_view": next((v for v in saved_views if v.query == query), None),
