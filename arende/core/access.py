@@ -38,16 +38,22 @@ def grants_for(user: Any) -> dict[str, set[int | None]]:
     from arende.core.models import RoleAssignment
 
     grants: dict[str, set[int | None]] = defaultdict(set)
+    it_staff = False
     if user.is_authenticated and user.is_active and user.pk:
-        rows = RoleAssignment.objects.filter(
-            user_id=user.pk, role__permissions__isnull=False
-        ).values_list(
+        # One query gives both the grants and whether the person is IT staff (a role marked
+        # so, held for all organisations): every page asks both.
+        rows = RoleAssignment.objects.filter(user_id=user.pk).values_list(
             "organisation_id",
+            "role__is_it_staff",
             "role__permissions__content_type__app_label",
             "role__permissions__codename",
         )
-        for organisation_id, app_label, codename in rows:
-            grants[f"{app_label}.{codename}"].add(organisation_id)
+        for organisation_id, staff_role, app_label, codename in rows:
+            it_staff = it_staff or (staff_role and organisation_id is None)
+            if codename is not None:
+                grants[f"{app_label}.{codename}"].add(organisation_id)
+    if not hasattr(user, "_arende_is_it_staff"):
+        user._arende_is_it_staff = it_staff
     setattr(user, _CACHE_ATTR, grants)
     return grants
 
@@ -92,15 +98,10 @@ def is_it_staff(user: Any) -> bool:
         return False
     if user.is_superuser:
         return True
-    cached = getattr(user, "_arende_is_it_staff", None)
-    if cached is None:
-        from arende.core.models import RoleAssignment
-
-        cached = RoleAssignment.objects.filter(
-            user_id=user.pk, organisation__isnull=True, role__is_it_staff=True
-        ).exists()
-        user._arende_is_it_staff = cached
-    return cached
+    if getattr(user, "_arende_is_it_staff", None) is None:
+        clear_cache(user)
+        grants_for(user)  # reads it with the grants
+    return bool(getattr(user, "_arende_is_it_staff", False))
 
 
 class LoginBackend(AuthenticationBackend):

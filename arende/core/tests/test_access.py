@@ -190,3 +190,22 @@ def test_django_permissions_outside_roles_grant_nothing(world):
 
     boss = UserFactory(organisation=world["herrljunga"], is_superuser=True)
     assert boss.has_perm("servicedesk.view_ticket"), "a superuser still has every permission"
+
+
+def test_it_staff_is_a_staff_role_held_for_all_organisations(world, django_assert_max_num_queries):
+    from arende.core import access
+    from arende.core.models import Role, RoleAssignment
+
+    agent = grant(UserFactory(organisation=world["it"]), "agent")
+    local = grant(UserFactory(organisation=world["vargarda"]), "agent", world["vargarda"])
+    requester = grant(UserFactory(organisation=world["herrljunga"]), "requester")
+    bare_role = Role.objects.create(code="bare-staff", name="Utan behörigheter", is_it_staff=True)
+    bare = UserFactory(organisation=world["it"])
+    RoleAssignment.objects.create(user=bare, role=bare_role, organisation=None)
+    fresh = [User.objects.get(pk=u.pk) for u in (agent, local, requester, bare)]
+    with django_assert_max_num_queries(4):  # one each: read with the grants
+        answers = [
+            (access.is_it_staff(u), access.has_scoped_perm(u, "servicedesk.view_ticket"))
+            for u in fresh
+        ]
+    assert answers == [(True, True), (False, True), (False, False), (True, False)]
