@@ -974,8 +974,11 @@ def clocks_recompute_parallel(
         return 0
     first, last = bounds["first"], bounds["last"]
     now = timezone.now()
-    if connection.vendor != "postgresql":
-        workers = 1  # SQLite takes one writer at a time
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        # SQLite takes one writer at a time. Inside a transaction, processes of their own
+        # would not see its uncommitted rows, and a forked child would inherit (and talk over)
+        # this process's open connection: the work is done here, in the transaction.
+        workers = 1
     slices = workers * 8 if workers > 1 else 1
     step = -(-(last - first + 1) // slices)
     ranges = [(lo, min(lo + step - 1, last), open_only) for lo in range(first, last + 1, step)]
@@ -1005,6 +1008,12 @@ _worker_context: _Context | None = None
 def _start_worker(now: datetime.datetime) -> None:
     """One context (policies, calendars) per process, for all its slices, with one ``now``."""
     global _worker_context
+    from django.db import connections
+
+    for inherited in connections.all(initialized_only=True):
+        # A connection object copied from the parent by fork: forget it without closing it,
+        # since closing would end the parent's session on the shared socket.
+        inherited.connection = None
     _worker_context = _Context.new(now)
 
 

@@ -162,6 +162,7 @@ def test_a_clock_the_policy_no_longer_has_is_removed_and_a_new_one_added(office)
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True)  # the processes read what the test committed
 def test_recomputing_in_parallel_processes_gives_the_same_clocks(office):
     from django.db import connection
 
@@ -182,6 +183,19 @@ def test_recomputing_in_parallel_processes_gives_the_same_clocks(office):
     clocks_recompute()
     assert parallel == {k: _derived(v) for k, v in _stored().items()}
     assert len(parallel) == 2 * Ticket.objects.count()
+
+
+def test_a_parallel_recomputation_inside_a_transaction_is_done_in_it(office):
+    """Processes of their own would not see the transaction's rows (nor may they share its
+    connection): inside one, the work is done in this process."""
+    from django.db import connection
+
+    from arende.sla.services import clocks_recompute_parallel
+
+    _ticket(office, local(11, 9), (11, 10, Status.IN_PROGRESS))
+    assert connection.in_atomic_block
+    assert clocks_recompute_parallel(workers=2) == Ticket.objects.count() == 1
+    assert SlaClock.objects.filter(ticket__in=Ticket.objects.all()).count() == 2
 
 
 def test_an_alert_sent_while_the_clocks_are_recomputed_is_not_undone(office, monkeypatch):
