@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -20,7 +22,10 @@ class NavItem:
 
 
 def _perm(perm: str) -> Callable[[Any], bool]:
-    return lambda user: user.has_perm(perm)
+    # What ``user.has_perm(perm)`` answers (roles are the only source of permissions, see
+    # access.LoginBackend), without Django loading each backend again for each of a dozen items
+    # on every page.
+    return lambda user: access.has_scoped_perm(user, perm)
 
 
 def _edits_catalogue(user: Any) -> bool:
@@ -46,7 +51,7 @@ NAVIGATION: list[NavItem] = [
         _("Operations"),
         "operations:overview",
         lambda user: any(
-            user.has_perm(perm)
+            access.has_scoped_perm(user, perm)
             for perm in (
                 "operations.view_majorincident",
                 "operations.view_change",
@@ -64,6 +69,23 @@ NAVIGATION: list[NavItem] = [
 ]
 
 
+_urls: dict[str, str] = {}
+
+
+@receiver(setting_changed)
+def _forget_urls(**kwargs: Any) -> None:
+    if kwargs.get("setting") in ("ROOT_URLCONF", "FORCE_SCRIPT_NAME"):
+        _urls.clear()
+
+
+def _url(name: str) -> str:
+    """The item's address, reversed once per process (the URLconf does not change)."""
+    url = _urls.get(name)
+    if url is None:
+        url = _urls[name] = reverse(name)
+    return url
+
+
 def items_for(user: Any, path: str) -> list[dict[str, Any]]:
     if not user.is_authenticated:
         return []
@@ -71,7 +93,7 @@ def items_for(user: Any, path: str) -> list[dict[str, Any]]:
     for item in NAVIGATION:
         if not item.allowed(user):
             continue
-        url = reverse(item.url_name)
+        url = _url(item.url_name)
         current = path == url if url == "/" else path.startswith(url)
         items.append({"label": item.label, "url": url, "current": current})
     return items
