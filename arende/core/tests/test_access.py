@@ -209,3 +209,7 @@ def test_it_staff_is_a_staff_role_held_for_all_organisations(world, django_asser
             for u in fresh
         ]
     assert answers == [(True, True), (False, True), (False, False), (True, False)]
+
+
+def test_the_admin_offers_no_django_groups(admin_client):
+    assert admin_client.get("/admin/auth/group/").status_code == 404
