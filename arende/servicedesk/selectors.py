@@ -240,16 +240,25 @@ def ticket_for_page(user: User) -> QuerySet[Ticket]:
 def with_page_facts(ticket: Ticket) -> Ticket:
     """Attach the rest of the header facts (service, category, parent…) in one more query.
 
-    Always exactly one query, whichever of them the ticket has.
+    One query at most, whichever of them the ticket has: only those it has are joined, and a
+    ticket with none of them needs no query.
     """
-    facts = (
-        Ticket.objects.filter(pk=ticket.pk)
-        .select_related(*PAGE_RELATED_MORE)
-        .only("pk", *(f"{name.split('__')[0]}" for name in PAGE_RELATED_MORE))
-        .first()
-    )
+    present = [
+        name
+        for name in PAGE_RELATED_MORE
+        if getattr(ticket, f"{name.split('__')[0]}_id") is not None
+    ]
+    facts = None
+    if present:
+        facts = (
+            Ticket.objects.filter(pk=ticket.pk)
+            .select_related(*present)
+            .only("pk", *(name.split("__")[0] for name in present))
+            .first()
+        )
     if facts is not None:
-        for name in ("service", "category", "request_type", "parent", "merged_into"):
+        for name in present:
+            name = name.split("__")[0]
             setattr(ticket, name, getattr(facts, name))
     return ticket
 

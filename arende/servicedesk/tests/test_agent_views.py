@@ -922,3 +922,20 @@ def test_action_forms_are_hidden_like_the_ticket(client, desk):
     assert client.get(_action(ticket, "assign")).status_code == 404
     client.force_login(desk["requester"])
     assert client.get(_action(ticket, "assign")).status_code == 404
+
+
+def test_the_ticket_page_reads_only_the_header_facts_a_ticket_has(client, desk):
+    """A ticket without service, category, parent… needs no query for them; one that has them
+    shows them, read in one more query whichever it has."""
+    from arende.servicedesk.models import Service
+
+    agent = desk["agent"]
+    client.force_login(agent)
+    plain = _ticket(desk, title="Ensam")
+    service = Service.objects.create(name="Utskrift och skanning")
+    child = _ticket(desk, title="Barnet", service=service)
+    services.ticket_set_parent(actor=agent, ticket=child, version=child.version, parent=plain)
+    without = _count(client, _page(plain))
+    page = client.get(_page(child)).content.decode()
+    assert "Utskrift och skanning" in page and plain.reference in page
+    assert _count(client, _page(child)) == without + 1
