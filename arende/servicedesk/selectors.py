@@ -57,36 +57,6 @@ _WORKFLOW_ORDER = [
     Status.CANCELLED,
 ]
 
-LIST_RELATED = ("requester", "organisation", "group", "assignee")
-# The columns the queue table shows (and may sort or filter by), so that a page of fifty rows
-# does not carry fifty descriptions. ``sla_due_at``/``sla_state`` are here for the SLA column.
-LIST_FIELDS = (
-    "id",
-    "reference",
-    "kind",
-    "title",
-    "priority",
-    "status",
-    "line",
-    "version",
-    "created_at",
-    "updated_at",
-    "sla_due_at",
-    "sla_state",
-    "service",  # the SLA column's calendar may be the service's
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-    "organisation__name",
-    "organisation__short_name",
-    "requester__first_name",
-    "requester__last_name",
-    "requester__email",
-    "group__name",
-    "assignee__first_name",
-    "assignee__last_name",
-)
-
 
 @dataclass(slots=True)
 class ListedTicket:
@@ -336,9 +306,9 @@ def _queue_condition(key: str, user: User, now: datetime.datetime) -> Q:
 def queue_tickets(
     user: User, key: str, *, now: datetime.datetime | None = None
 ) -> QuerySet[Ticket]:
-    """The tickets of one queue, with what the list shows joined in (no per-row queries)."""
+    """The tickets of one queue (a page of it is read by ``listed_tickets``)."""
     condition = _queue_condition(queue_named(key).key, user, now or timezone.now())
-    return desk_tickets(user).filter(condition).select_related(*LIST_RELATED).only(*LIST_FIELDS)
+    return desk_tickets(user).filter(condition)
 
 
 # Counting stops here: "1 000+" tells an agent as much as an exact figure, and a capped count

@@ -221,30 +221,6 @@ def _copy_text(value: Any) -> str:
     return text
 
 
-_CLOCK_COLUMNS = (
-    "ticket_id",
-    "metric",
-    "policy_id",
-    "calendar_name",
-    "organisation_id",
-    "service_id",
-    "group_id",
-    "priority",
-    "line",
-    "target_minutes",
-    "state",
-    "started_at",
-    "elapsed_seconds",
-    "stopped_at",
-    "deadline",
-    "breached_at",
-    "warn_at",
-    "critical_at",
-    "alert_level",
-    "computed_at",
-)
-
-
 def _clock_row(
     row: dict[str, Any], clock: clock_rules.Clock, policy: SlaPolicy, calendar_name: str, now
 ) -> SlaClock:
@@ -540,6 +516,7 @@ _VALUE_COLUMNS = (
     "critical_at",
     "alert_level",
 )
+_CLOCK_COLUMNS = ("ticket_id", "metric", *_VALUE_COLUMNS, "computed_at")
 _TIME_COLUMNS = frozenset(
     {"started_at", "stopped_at", "deadline", "breached_at", "warn_at", "critical_at"}
 )

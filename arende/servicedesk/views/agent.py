@@ -131,8 +131,8 @@ class Moment:
 class QueueRow:
     """One row of the queue table: the ticket, its texts prepared once, and its HTML.
 
-    ``ticket`` holds the fields of ``selectors.LIST_FIELDS`` (and nothing else: a column that
-    needs another field adds it there first, or each row costs a query).
+    ``ticket`` is a ``selectors.ListedTicket``: the values the table shows, read in one query
+    (a column that needs another value adds it there).
     """
 
     ticket: selectors.ListedTicket
@@ -154,7 +154,7 @@ class QueueRow:
 # The queue's rows are written here rather than in the template: with fifty rows of nine
 # columns, Django's template engine spent more time on them than the database on the page.
 # The header row is in servicedesk/agent/_queue_table.html. A new column: a <th> there, a <td>
-# here (and, if it shows another ticket field, that field in selectors.LIST_FIELDS).
+# here (and, if it shows another ticket value, that value in selectors.ListedTicket).
 ROW_HTML = (
     "<tr>{select}"
     '<td class="mono nowrap">{reference}</td>'
@@ -330,10 +330,10 @@ def _searched(tickets, text: str, *, queue: selectors.Queue, keep_order: bool):
     counted = len(rows)
     if keep_order and counted > LIST_COUNT_CAP:
         # Many matches: walking the queue in the column's order finds a page soon enough.
-        return matches.select_related(*selectors.LIST_RELATED), counted, False
+        return matches, counted, False
     exact = [pk for pk, is_exact in rows if is_exact]
     found = Ticket.objects.filter(among([pk for pk, _is_exact in rows], matches.db))
-    found = found.only(*selectors.LIST_FIELDS).annotate(
+    found = found.annotate(
         search_exact=Case(When(pk__in=exact, then=Value(1)), default=Value(0))
         if exact
         else Value(0, output_field=IntegerField())
@@ -343,7 +343,7 @@ def _searched(tickets, text: str, *, queue: selectors.Queue, keep_order: bool):
         found = rank_search(found, text)
     else:
         found = found.order_by("-search_exact", "-created_at", "-id")
-    return found.select_related(*selectors.LIST_RELATED), counted, ranked
+    return found, counted, ranked
 
 
 def _filter_context(request: HttpRequest, filterset: TicketFilter, queue) -> dict[str, Any]:
