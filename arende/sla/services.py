@@ -29,6 +29,8 @@ from arende.sla import engine
 from arende.sla.models import SlaClock, SlaPolicy, StatusSpan
 from arende.sla.selectors import CalendarBook, policy_for
 
+# The ticket columns the clocks depend on, in this order (a recomputation reads them with
+# times in epoch microseconds).
 _FACT_FIELDS = (
     "id",
     "organisation_id",
@@ -522,30 +524,12 @@ _TIME_COLUMNS = frozenset(
 )
 _READ_COLUMNS = ("id", "ticket_id", "metric", *_VALUE_COLUMNS)
 _STAGED_COLUMNS = ("id", "ticket_id", "metric", *_VALUE_COLUMNS, "computed_at")
-# The ticket columns a recomputation reads, in this order (times in epoch microseconds).
-_BATCH_FIELDS = (
-    "id",
-    "organisation_id",
-    "service_id",
-    "kind",
-    "priority",
-    "status",
-    "created_at",
-    "first_response_at",
-    "escalated_at",
-    "resolved_at",
-    "closed_at",
-    "sla_due_at",
-    "sla_state",
-    "group_id",
-    "line",
-)
 _TICKET_TIMES = frozenset(
     {"created_at", "first_response_at", "escalated_at", "resolved_at", "closed_at", "sla_due_at"}
 )
 
 _Batch = list[tuple[tuple, list[clock_rules.Span], int | None]]
-"""Per ticket: its ``_BATCH_FIELDS``, its status spans (oldest first) and when a person first
+"""Per ticket: its ``_FACT_FIELDS``, its status spans (oldest first) and when a person first
 took it, all times in epoch microseconds."""
 
 
@@ -583,7 +567,7 @@ def _load_batch(ids: list[int], pk_range: tuple[int, int] | None) -> _Batch:
     if pk_range is not None and connection.vendor == "postgresql":
         with _epoch_us_cursor() as cursor:
             cursor.execute(
-                f"SELECT {', '.join(_BATCH_FIELDS)} FROM servicedesk_ticket "  # noqa: S608 - our own column names
+                f"SELECT {', '.join(_FACT_FIELDS)} FROM servicedesk_ticket "  # noqa: S608 - our own column names
                 "WHERE id BETWEEN %s AND %s",
                 pk_range,
                 binary=True,
@@ -612,9 +596,9 @@ def _load_batch(ids: list[int], pk_range: tuple[int, int] | None) -> _Batch:
                 {"ticket_id__gte": pk_range[0], "ticket_id__lte": pk_range[1]},
             )
         )
-        positions = [i for i, name in enumerate(_BATCH_FIELDS) if name in _TICKET_TIMES]
+        positions = [i for i, name in enumerate(_FACT_FIELDS) if name in _TICKET_TIMES]
         rows = []
-        for values in Ticket.objects.filter(**ticket_filter).values_list(*_BATCH_FIELDS):
+        for values in Ticket.objects.filter(**ticket_filter).values_list(*_FACT_FIELDS):
             values = list(values)
             for i in positions:
                 values[i] = _us_or_none(values[i])
@@ -690,7 +674,7 @@ class _Plan:
 
 
 def _plan(ctx: _Context, row: tuple) -> _Plan | None:
-    keys = dict(zip(_BATCH_FIELDS, row, strict=True))
+    keys = dict(zip(_FACT_FIELDS, row, strict=True))
     policy = ctx.policy(keys)
     if policy is None:
         return None
