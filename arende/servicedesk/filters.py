@@ -146,7 +146,12 @@ class TicketFilter(django_filters.FilterSet):
 
     def __init__(self, *args, user: User | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        viewer = user or getattr(self.request, "user", None)
+        self.viewer = user or getattr(self.request, "user", None)
+
+    def _scope_choices(self) -> None:
+        """The choice lists, scoped to the viewer; set when the form is first built (a queue
+        page without filters never builds it)."""
+        viewer = self.viewer
         if viewer is None:
             return
         self.filters["group"].queryset = SupportGroup.objects.filter(is_active=True)
@@ -166,8 +171,14 @@ class TicketFilter(django_filters.FilterSet):
         self.filters["service"].queryset = Service.objects.all()
         self.filters["category"].queryset = Category.objects.select_related("parent__parent")
 
+    @classmethod
+    def in_use(cls, data) -> bool:
+        """Whether ``data`` (a QueryDict) sets any filter; if not, there is nothing to check."""
+        return any(str(value).strip() for name in cls.base_filters for value in data.getlist(name))
+
     @property
     def form(self):
         if not hasattr(self, "_form"):
+            self._scope_choices()
             use_fast_selects(super().form)  # same HTML, without a template per option
         return self._form
