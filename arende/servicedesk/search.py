@@ -166,15 +166,32 @@ def search_tickets(
     if not parsed:
         return queryset.none()
     vendor = connections[queryset.db].vendor
+    match_params: tuple[Any, ...]
     if vendor == "postgresql":
         match_sql, rank_sql, params = _postgresql(parsed, include_internal, open_only)
-        # An array built once (an InitPlan fed by the GIN index), then ticket rows fetched by
-        # primary key: the cost follows the number of matches, whatever the planner's guess of
-        # it. A plain IN lets PostgreSQL walk all tickets by created_at when it guesses "many"
-        # which is just right when the caller knows the queryset to be narrow.
-        filter_sql = "{pk} IN ({match})" if narrow else "{pk} = ANY(ARRAY({match}))"
+        match_params = params
+        if narrow:
+            # The queryset's own rows, checked against the words one by one (by the index
+            # on ticket_id): the cost follows the few rows of the queue, however many tickets
+            # the words match. Left to itself the planner, unable to estimate a prefix match,
+            # may collect all 166 000 matches of a broad word first (half a second, cold).
+            within, within_params = (
+                queryset.order_by().values("pk").query.get_compiler(queryset.db).as_sql()
+            )
+            match_sql, rank_sql, params = _postgresql(
+                parsed, include_internal, open_only, within=within
+            )
+            match_params = (*within_params, *params)
+            filter_sql = "{pk} IN ({match})"
+        else:
+            # An array built once (an InitPlan fed by the GIN index), then ticket rows fetched
+            # by primary key: the cost follows the number of matches, whatever the planner's
+            # guess of it. A plain IN lets PostgreSQL walk all tickets by created_at when it
+            # guesses "many".
+            filter_sql = "{pk} = ANY(ARRAY({match}))"
     elif vendor == "sqlite":
         match_sql, rank_sql, params = _sqlite(parsed, include_internal)
+        match_params = params
         filter_sql = "{pk} IN ({match})"
     else:
         raise NotSupportedError(f"Ticket search is not available on {vendor}.")
@@ -182,14 +199,13 @@ def search_tickets(
         placeholders = ", ".join(["%s"] * len(parsed.references))
         # Only "%s" placeholders are spliced in; the references themselves are parameters.
         match_sql += f" UNION SELECT id FROM servicedesk_ticket WHERE reference IN ({placeholders})"  # noqa: S608
-        match_params: tuple[Any, ...] = (*params, *parsed.references)
+        match_params = (*match_params, *parsed.references)
         exact = Case(
             When(reference__in=parsed.references, then=Value(1)),
             default=Value(0),
             output_field=IntegerField(),
         )
     else:
-        match_params = params
         exact = Value(0, output_field=IntegerField())
     if vendor == "postgresql" and open_only:
         # Open tickets only: read the matching ids from the (small) index of open tickets
@@ -277,12 +293,15 @@ def postgresql_tsquery(parsed: ParsedSearch) -> str:
 
 
 def _postgresql(
-    parsed: ParsedSearch, include_internal: bool, open_only: bool = False
+    parsed: ParsedSearch, include_internal: bool, open_only: bool = False, within: str = ""
 ) -> tuple[str, str, tuple]:
     # ``column`` is one of two fixed names; the query text is the parameter. ``is_open``
-    # selects the partial GIN indexes of migration 0007 (open tickets only).
+    # selects the partial GIN indexes of migration 0007 (open tickets only). ``within`` is a
+    # query of ticket ids (compiled by Django, its parameters passed before the words').
     column = "document_internal" if include_internal else "document"
     where_open = "is_open AND " if open_only else ""
+    if within:
+        where_open = f"ticket_id = ANY(ARRAY({within})) AND {where_open}"
     match_sql = f"SELECT ticket_id FROM servicedesk_ticketsearch WHERE {where_open}{column} @@ to_tsquery('swedish', %s)"  # noqa: S608
     rank_sql = f"(SELECT ts_rank(s.{column}, to_tsquery('swedish', %s)) FROM servicedesk_ticketsearch s WHERE s.ticket_id = {{pk}})"  # noqa: S608
     return match_sql, rank_sql, (postgresql_tsquery(parsed),)
