@@ -8,3 +8,13 @@ import pytest
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache (rate limits, cached choice lists): a list cached
+    by an earlier test would name rows its rollback removed."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

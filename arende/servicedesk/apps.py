@@ -6,3 +6,8 @@ class ServicedeskConfig(AppConfig):
     name = "arende.servicedesk"
     label = "servicedesk"
     verbose_name = _("Service desk")
+
+    def ready(self) -> None:
+        from arende.servicedesk import choices
+
+        choices.connect_signals()

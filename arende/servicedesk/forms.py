@@ -16,6 +16,12 @@ from django.utils.translation import gettext_lazy as _
 from arende.core.errors import DomainError
 from arende.core.html import esc
 from arende.core.models import User
+from arende.servicedesk.choices import (
+    active_groups,
+    group_choices,
+    group_members,
+    member_choices,
+)
 from arende.servicedesk.models import Category, Service, SupportGroup, Ticket, TicketLink
 from arende.servicedesk.services.tickets import MANUAL_TRANSITIONS
 
@@ -121,18 +127,21 @@ class _PersonChoiceField(forms.ModelChoiceField):
         return obj.get_full_name() or obj.email
 
 
-def _groups(line: int | None = None):
-    groups = SupportGroup.objects.filter(is_active=True).order_by("line", "name")
-    return groups.filter(line=line) if line else groups
+def _offer(field: forms.ModelChoiceField, choices: list[tuple[int, str]]) -> None:
+    """Show ``choices`` (cached lists, see ``servicedesk.choices``); the field's queryset still
+    checks what is submitted."""
+    empty = [] if field.empty_label is None else [("", field.empty_label)]
+    field.choices = [*empty, *choices]
 
 
-def _members(line: int | None = None):
-    memberships = SupportGroup.members.through.objects.filter(supportgroup__is_active=True)
-    if line:
-        memberships = memberships.filter(supportgroup__line=line)
-    return User.objects.filter(is_active=True, pk__in=memberships.values("user_id")).order_by(
-        "first_name", "last_name", "pk"
-    )
+def _group_field(field: forms.ModelChoiceField, line: int | None = None) -> None:
+    field.queryset = active_groups(line)
+    _offer(field, group_choices(line))
+
+
+def _member_field(field: forms.ModelChoiceField, line: int | None = None) -> None:
+    field.queryset = group_members(line)
+    _offer(field, member_choices(line))
 
 
 def apply_domain_error(form: forms.Form, error: DomainError) -> None:
@@ -202,8 +211,8 @@ class AssignForm(TicketActionForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["group"].queryset = _groups(self.ticket.line)
-        self.fields["assignee"].queryset = _members(self.ticket.line)
+        _group_field(self.fields["group"], self.ticket.line)
+        _member_field(self.fields["assignee"], self.ticket.line)
 
     def initial_for(self, ticket: Ticket) -> dict[str, Any]:
         return {"group": ticket.group_id, "assignee": ticket.assignee_id}
@@ -228,8 +237,8 @@ class EscalateForm(TicketActionForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["group"].queryset = _groups(2)
-        self.fields["assignee"].queryset = _members(2)
+        _group_field(self.fields["group"], 2)
+        _member_field(self.fields["assignee"], 2)
 
 
 class HandBackForm(TicketActionForm):
@@ -246,7 +255,7 @@ class HandBackForm(TicketActionForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["group"].queryset = _groups(1)
+        _group_field(self.fields["group"], 1)
 
 
 class StatusForm(TicketActionForm):
@@ -448,8 +457,8 @@ class BulkForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "id_bulk_%s")
         super().__init__(*args, **kwargs)
-        self.fields["group"].queryset = _groups()
-        self.fields["assignee"].queryset = _members()
+        _group_field(self.fields["group"])
+        _member_field(self.fields["assignee"])
         manual = set().union(*MANUAL_TRANSITIONS.values())
         self.fields["status"].choices = [("", _("Choose a status"))] + [
             (value, label) for value, label in Status.choices if value in manual

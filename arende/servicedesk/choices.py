@@ -1,0 +1,112 @@
+"""The desk's shared choice lists (support groups, their members), kept in the cache.
+
+They change a few times a year, yet every queue page showed them (the bulk bar's selects: two
+queries and a hundred model instances, a tenth of the page's time). Each list is cached under a
+generation number; any change to a support group, its members or a person moves the generation
+on, at once and again after the commit (a request that read the old rows meanwhile cannot keep
+them past the commit). The lists only decide what a form *offers*: a submitted value is still
+checked against the database by the form's queryset.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from arende.core.models import User
+from arende.servicedesk.models import SupportGroup
+
+GENERATION_KEY = "servicedesk:choices:generation"
+LIST_TTL_SECONDS = 600  # a backstop: a change made around the signals shows within minutes
+
+Choices = list[tuple[int, str]]
+
+
+def _generation() -> int:
+    generation = cache.get(GENERATION_KEY)
+    if generation is None:
+        cache.add(GENERATION_KEY, time.time_ns(), None)
+        generation = cache.get(GENERATION_KEY, 0)
+    return generation
+
+
+def _cached(name: str, build: Callable[[], Choices]) -> Choices:
+    key = f"servicedesk:choices:{_generation()}:{name}"
+    choices = cache.get(key)
+    if choices is None:
+        choices = build()
+        cache.set(key, choices, LIST_TTL_SECONDS)
+    return choices
+
+
+def forget_choices() -> None:
+    """Make every list be read again (now, and once more when the transaction commits)."""
+
+    def bump() -> None:
+        cache.set(GENERATION_KEY, time.time_ns(), None)
+
+    bump()
+    transaction.on_commit(bump)
+
+
+def active_groups(line: int | None = None):
+    """Active support groups (of one line), first line first, by name."""
+    groups = SupportGroup.objects.filter(is_active=True).order_by("line", "name")
+    return groups.filter(line=line) if line else groups
+
+
+def group_members(line: int | None = None):
+    """Active people who belong to an active support group (of one line), by name."""
+    memberships = SupportGroup.members.through.objects.filter(supportgroup__is_active=True)
+    if line:
+        memberships = memberships.filter(supportgroup__line=line)
+    return User.objects.filter(is_active=True, pk__in=memberships.values("user_id")).order_by(
+        "first_name", "last_name", "pk"
+    )
+
+
+def person_label(first_name: str, last_name: str, email: str) -> str:
+    """As ``User.get_full_name() or User.email``."""
+    return f"{first_name} {last_name}".strip() or email
+
+
+def group_choices(line: int | None = None) -> Choices:
+    """``(pk, name)`` of ``active_groups(line)``."""
+    return _cached(
+        f"groups:{line or 'all'}", lambda: list(active_groups(line).values_list("pk", "name"))
+    )
+
+
+def member_choices(line: int | None = None) -> Choices:
+    """``(pk, name or e-mail)`` of ``group_members(line)``."""
+
+    def build() -> Choices:
+        rows = group_members(line).values_list("pk", "first_name", "last_name", "email")
+        return [(pk, person_label(first, last, email)) for pk, first, last, email in rows]
+
+    return _cached(f"members:{line or 'all'}", build)
+
+
+def _user_saved(sender, instance: User, update_fields=None, **kwargs) -> None:
+    if update_fields is not None and set(update_fields) <= {"last_login", "password"}:
+        return  # a login changes nothing a list shows
+    forget_choices()
+
+
+def _forget(**kwargs) -> None:
+    forget_choices()
+
+
+def connect_signals() -> None:
+    """Called by the app's ``ready``."""
+    membership = SupportGroup.members.through
+    for name, signal in (("saved", post_save), ("deleted", post_delete)):
+        signal.connect(_forget, sender=SupportGroup, dispatch_uid=f"choices-group-{name}")
+        signal.connect(_forget, sender=membership, dispatch_uid=f"choices-member-{name}")
+    post_save.connect(_user_saved, sender=User, dispatch_uid="choices-user-saved")
+    post_delete.connect(_forget, sender=User, dispatch_uid="choices-user-deleted")
+    m2m_changed.connect(_forget, sender=membership, dispatch_uid="choices-members-changed")
