@@ -1,56 +1,23 @@
 """The desk's shared choice lists (support groups, their members), kept in the cache.
 
 They change a few times a year, yet every queue page showed them (the bulk bar's selects: two
-queries and a hundred model instances, a tenth of the page's time). Each list is cached under a
-generation number; any change to a support group, its members or a person moves the generation
-on, at once and again after the commit (a request that read the old rows meanwhile cannot keep
-them past the commit). The lists only decide what a form *offers*: a submitted value is still
-checked against the database by the form's queryset.
+queries and a hundred model instances, a tenth of the page's time). Any change to a support
+group, its members or a person makes them be read again (``core.reference_cache``). The lists
+only decide what a form *offers*: a submitted value is still checked against the database by
+the form's queryset.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
-from django.core.cache import cache
-from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from arende.core.models import User
+from arende.core.reference_cache import ReferenceCache
 from arende.servicedesk.models import SupportGroup
 
-GENERATION_KEY = "servicedesk:choices:generation"
-LIST_TTL_SECONDS = 600  # a backstop: a change made around the signals shows within minutes
+CHOICES = ReferenceCache("servicedesk:choices")
 
 Choices = list[tuple[int, str]]
-
-
-def _generation() -> int:
-    generation = cache.get(GENERATION_KEY)
-    if generation is None:
-        cache.add(GENERATION_KEY, time.time_ns(), None)
-        generation = cache.get(GENERATION_KEY, 0)
-    return generation
-
-
-def _cached(name: str, build: Callable[[], Choices]) -> Choices:
-    key = f"servicedesk:choices:{_generation()}:{name}"
-    choices = cache.get(key)
-    if choices is None:
-        choices = build()
-        cache.set(key, choices, LIST_TTL_SECONDS)
-    return choices
-
-
-def forget_choices() -> None:
-    """Make every list be read again (now, and once more when the transaction commits)."""
-
-    def bump() -> None:
-        cache.set(GENERATION_KEY, time.time_ns(), None)
-
-    bump()
-    transaction.on_commit(bump)
 
 
 def active_groups(line: int | None = None):
@@ -76,7 +43,7 @@ def person_label(first_name: str, last_name: str, email: str) -> str:
 
 def group_choices(line: int | None = None) -> Choices:
     """``(pk, name)`` of ``active_groups(line)``."""
-    return _cached(
+    return CHOICES.get(
         f"groups:{line or 'all'}", lambda: list(active_groups(line).values_list("pk", "name"))
     )
 
@@ -88,25 +55,21 @@ def member_choices(line: int | None = None) -> Choices:
         rows = group_members(line).values_list("pk", "first_name", "last_name", "email")
         return [(pk, person_label(first, last, email)) for pk, first, last, email in rows]
 
-    return _cached(f"members:{line or 'all'}", build)
+    return CHOICES.get(f"members:{line or 'all'}", build)
 
 
 def _user_saved(sender, instance: User, update_fields=None, **kwargs) -> None:
     if update_fields is not None and set(update_fields) <= {"last_login", "password"}:
         return  # a login changes nothing a list shows
-    forget_choices()
-
-
-def _forget(**kwargs) -> None:
-    forget_choices()
+    CHOICES.forget()
 
 
 def connect_signals() -> None:
     """Called by the app's ``ready``."""
     membership = SupportGroup.members.through
     for name, signal in (("saved", post_save), ("deleted", post_delete)):
-        signal.connect(_forget, sender=SupportGroup, dispatch_uid=f"choices-group-{name}")
-        signal.connect(_forget, sender=membership, dispatch_uid=f"choices-member-{name}")
+        signal.connect(CHOICES.forget, sender=SupportGroup, dispatch_uid=f"choices-group-{name}")
+        signal.connect(CHOICES.forget, sender=membership, dispatch_uid=f"choices-member-{name}")
     post_save.connect(_user_saved, sender=User, dispatch_uid="choices-user-saved")
-    post_delete.connect(_forget, sender=User, dispatch_uid="choices-user-deleted")
-    m2m_changed.connect(_forget, sender=membership, dispatch_uid="choices-members-changed")
+    post_delete.connect(CHOICES.forget, sender=User, dispatch_uid="choices-user-deleted")
+    m2m_changed.connect(CHOICES.forget, sender=membership, dispatch_uid="choices-members-changed")

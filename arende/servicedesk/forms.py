@@ -499,3 +499,4 @@ class SavedViewForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "id_view_%s")
         super().__init__(*args, **kwargs)
+        use_fast_selects(self)

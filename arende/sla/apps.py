@@ -12,6 +12,7 @@ class SlaConfig(AppConfig):
 
         from arende.servicedesk.signals import ticket_changed
         from arende.sla.receivers import on_configuration_changed, on_ticket_changed
+        from arende.sla.selectors import CALENDARS
 
         ticket_changed.connect(on_ticket_changed, dispatch_uid="sla_clocks")
         for model in ("Calendar", "CalendarException", "SlaPolicy"):
@@ -20,4 +21,11 @@ class SlaConfig(AppConfig):
                     on_configuration_changed,
                     sender=f"sla.{model}",
                     dispatch_uid=f"sla_recompute_{model}_{signal is post_save}",
+                )
+        for model in ("Calendar", "CalendarException"):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    CALENDARS.forget,
+                    sender=f"sla.{model}",
+                    dispatch_uid=f"sla_calendars_shown_{model}_{signal is post_save}",
                 )

@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
+from arende.core.reference_cache import ReferenceCache
 from arende.sla import engine
 from arende.sla.models import WEEKDAY_KEYS, Calendar, SlaPolicy
 
@@ -31,25 +32,57 @@ def calendar_for(organisation_id: int | None, service_id: int | None) -> Calenda
     return min(candidates, key=rank, default=None)
 
 
+@dataclass(frozen=True)
+class CalendarSpec:
+    """A configured calendar as plain values: what ``_build`` needs, and what it applies to."""
+
+    pk: int
+    organisation_id: int | None
+    service_id: int | None
+    name: str
+    always_open: bool
+    weekly: tuple
+    closed_eves: bool
+    shortened_days: bool
+    time_zone: str
+    exceptions: tuple
+
+    @classmethod
+    def of(cls, calendar: Calendar) -> CalendarSpec:
+        return cls(
+            pk=calendar.pk,
+            organisation_id=calendar.organisation_id,
+            service_id=calendar.service_id,
+            name=calendar.name,
+            always_open=calendar.always_open,
+            weekly=tuple(tuple(calendar.weekly_hours.get(key, [])) for key in WEEKDAY_KEYS),
+            closed_eves=calendar.closed_eves,
+            shortened_days=calendar.shortened_days,
+            time_zone=calendar.time_zone,
+            exceptions=tuple(
+                sorted(  # sorted here, so that a prefetched list is used as it is
+                    (exception.date, tuple(exception.hours))
+                    for exception in calendar.exceptions.all()
+                )
+            ),
+        )
+
+    def built(self, year: int) -> engine.BusinessCalendar:
+        return _build(
+            self.name,
+            year,
+            self.always_open,
+            self.weekly,
+            self.closed_eves,
+            self.shortened_days,
+            self.time_zone,
+            self.exceptions,
+        )
+
+
 def business_calendar(calendar: Calendar, *, today: datetime.date | None = None):
     """The engine's calendar for a configured one (built once per configuration and year)."""
-    year = (today or timezone.localdate()).year
-    exceptions = tuple(
-        sorted(  # sorted here, so that a prefetched list is used as it is
-            (exception.date, tuple(exception.hours)) for exception in calendar.exceptions.all()
-        )
-    )
-    weekly = tuple(tuple(calendar.weekly_hours.get(key, [])) for key in WEEKDAY_KEYS)
-    return _build(
-        calendar.name,
-        year,
-        calendar.always_open,
-        weekly,
-        calendar.closed_eves,
-        calendar.shortened_days,
-        calendar.time_zone,
-        exceptions,
-    )
+    return CalendarSpec.of(calendar).built((today or timezone.localdate()).year)
 
 
 @lru_cache(maxsize=64)
@@ -118,7 +151,7 @@ def clocks_for_ticket(ticket: Any, *, now: datetime.datetime | None = None) -> l
         remaining = clock.remaining_seconds
         running = clock.state in (ClockState.RUNNING, ClockState.BREACHED)
         if running and clock.deadline and clock.stopped_at is None:
-            book = book or CalendarBook()
+            book = book or CalendarBook.for_display()
             calendar = book.for_ticket(ticket.organisation_id, ticket.service_id)
             left = engine.business_time_between(calendar, now, clock.deadline)
             remaining = int(left.total_seconds())
@@ -163,23 +196,38 @@ def default_calendar() -> engine.BusinessCalendar:
     return engine.swedish_calendar(range(FIRST_YEAR, year + YEARS_AHEAD + 1), name="")
 
 
+# The calendars as shown on pages (time left in a queue, on a ticket): read from the cache,
+# which any change to a calendar or its exceptions moves on. Clocks are computed from the
+# database (``CalendarBook()``), never from here.
+CALENDARS = ReferenceCache("sla:calendars")
+
+
+def _calendar_specs() -> list[CalendarSpec]:
+    return [CalendarSpec.of(c) for c in Calendar.objects.prefetch_related("exceptions")]
+
+
 class CalendarBook:
     """Every configured calendar, read once (two queries), resolved per ticket in memory.
 
     For pages that show many tickets: ``calendar_for`` per ticket would cost a query each.
+    ``CalendarBook.for_display()`` reads the calendars from the cache instead (no query).
     """
 
-    def __init__(self) -> None:
-        calendars = list(Calendar.objects.prefetch_related("exceptions"))
-        self._calendars = calendars
+    def __init__(self, specs: list[CalendarSpec] | None = None) -> None:
+        self._specs = _calendar_specs() if specs is None else specs
+        self._year = timezone.localdate().year
         self._resolved: dict[tuple[int | None, int | None], engine.BusinessCalendar] = {}
+
+    @classmethod
+    def for_display(cls) -> CalendarBook:
+        return cls(CALENDARS.get("all", _calendar_specs))
 
     def for_ticket(self, organisation_id: int | None, service_id: int | None):
         key = (organisation_id, service_id)
         if key not in self._resolved:
             candidates = [
                 c
-                for c in self._calendars
+                for c in self._specs
                 if c.service_id in (service_id, None)
                 and c.organisation_id in (organisation_id, None)
             ]
@@ -191,17 +239,18 @@ class CalendarBook:
             if best is None:  # nothing configured: the Swedish office calendar
                 self._resolved[key] = default_calendar()
             else:
-                self._resolved[key] = business_calendar(best)
+                self._resolved[key] = best.built(self._year)
         return self._resolved[key]
 
 
 def time_left_for(tickets: list[Any], *, now: datetime.datetime | None = None) -> dict[int, int]:
     """Business seconds left until each ticket's SLA deadline (negative: over), for a page of
-    tickets; paused tickets give what their clock has left. Three queries, whatever the page."""
+    tickets; paused tickets give what their clock has left. At most one query (paused
+    clocks), whatever the page."""
     from arende.sla.models import ClockState, SlaClock
 
     now = now or timezone.now()
-    book = CalendarBook()
+    book = CalendarBook.for_display()
     left: dict[int, int] = {}
     paused = []
     for ticket in tickets:

@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.http import QueryDict
 
 from arende.core.tests.factories import OrganisationFactory, UserFactory, grant
-from arende.servicedesk.choices import GENERATION_KEY, group_choices, member_choices
+from arende.servicedesk.choices import CHOICES, group_choices, member_choices
 from arende.servicedesk.forms import BulkForm
 from arende.servicedesk.tests.factories import SupportGroupFactory
 
@@ -78,20 +78,20 @@ def test_every_change_shows_at_once(people, change):
 
 def test_a_login_does_not_empty_the_lists(people, client):
     group_choices()
-    generation = cache.get(GENERATION_KEY)
+    generation = cache.get(CHOICES.generation_key)
     client.force_login(people["anna"])
     people["anna"].save(update_fields=["last_login"])
-    assert cache.get(GENERATION_KEY) == generation
+    assert cache.get(CHOICES.generation_key) == generation
 
 
 def test_the_lists_are_read_again_after_the_commit(people, django_capture_on_commit_callbacks):
     group_choices()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         SupportGroupFactory(name="Nätverk", line=2)
-    moved = cache.get(GENERATION_KEY)
+    moved = cache.get(CHOICES.generation_key)
     for callback in callbacks:
         callback()
-    assert cache.get(GENERATION_KEY) != moved, "bumped once more when the change commits"
+    assert cache.get(CHOICES.generation_key) != moved, "bumped once more when the change commits"
 
 
 def test_a_stale_choice_is_still_refused(people):

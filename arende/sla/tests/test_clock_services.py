@@ -275,3 +275,35 @@ def test_time_left_for_a_page_of_tickets_in_business_time(desk, django_assert_ma
     assert paused_clock.state == clocks.PAUSED
     assert business_duration(9000) == "2 h 30 min"
     assert business_duration(-300).startswith("5 min")
+
+
+def test_time_left_follows_a_calendar_change_at_once(desk, django_assert_num_queries):
+    """Pages read the calendars from the cache; a change to one shows on the next page."""
+    from arende.sla.selectors import time_left_for
+
+    ticket = _ticket(desk)
+    tickets = list(Ticket.objects.filter(pk=ticket.pk))
+    deadline = tickets[0].sla_due_at
+    now = deadline - 4 * HOUR
+    assert time_left_for(tickets, now=now)[ticket.pk] == 4 * 3600
+    with django_assert_num_queries(0):  # the calendars are cached now
+        time_left_for(tickets, now=now)
+    calendar = Calendar.objects.get(name="Dygnet runt")
+    calendar.always_open = False  # office hours: the four hours are no longer all counted
+    calendar.save()
+    assert time_left_for(tickets, now=now)[ticket.pk] != 4 * 3600
+    calendar.always_open = True
+    calendar.save()
+    assert time_left_for(tickets, now=now)[ticket.pk] == 4 * 3600
+
+
+def test_a_new_calendar_exception_makes_pages_read_the_calendars_again(desk):
+    from django.core.cache import cache
+
+    from arende.sla.selectors import CALENDARS, CalendarBook
+
+    CalendarBook.for_display()
+    generation = cache.get(CALENDARS.generation_key)
+    calendar = Calendar.objects.get(name="Dygnet runt")
+    CalendarException.objects.create(calendar=calendar, date=datetime.date(2026, 12, 28))
+    assert cache.get(CALENDARS.generation_key) != generation
