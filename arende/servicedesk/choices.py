@@ -1,4 +1,5 @@
-"""The desk's shared choice lists (support groups, their members), kept in the cache.
+"""The desk's shared choice lists (support groups, their members, the filter form's lists),
+kept in the cache.
 
 They change a few times a year, yet every queue page showed them (the bulk bar's selects: two
 queries and a hundred model instances, a tenth of the page's time). Any change to a support
@@ -70,6 +71,15 @@ def connect_signals() -> None:
     for name, signal in (("saved", post_save), ("deleted", post_delete)):
         signal.connect(CHOICES.forget, sender=SupportGroup, dispatch_uid=f"choices-group-{name}")
         signal.connect(CHOICES.forget, sender=membership, dispatch_uid=f"choices-member-{name}")
+    # The filter form's lists (``filters.TicketFilter``) name these too.
+    for model in (
+        "core.Organisation",
+        "core.Department",
+        "servicedesk.Service",
+        "servicedesk.Category",
+    ):
+        for name, signal in (("saved", post_save), ("deleted", post_delete)):
+            signal.connect(CHOICES.forget, sender=model, dispatch_uid=f"choices-{model}-{name}")
     post_save.connect(_user_saved, sender=User, dispatch_uid="choices-user-saved")
     post_delete.connect(CHOICES.forget, sender=User, dispatch_uid="choices-user-deleted")
     m2m_changed.connect(CHOICES.forget, sender=membership, dispatch_uid="choices-members-changed")

@@ -8,15 +8,21 @@ lists an organisation, department or person the user cannot see.
 from __future__ import annotations
 
 import datetime
+import hashlib
+from collections.abc import Callable
 
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.choices import BaseChoiceIterator
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import ModelChoiceField
 
+from arende.core.access import scope_for
 from arende.core.models import Department, Organisation, User
+from arende.servicedesk.choices import CHOICES
 from arende.servicedesk.forms import use_fast_selects
 from arende.servicedesk.models import Category, Priority, Service, SupportGroup, Ticket
 
@@ -176,9 +182,53 @@ class TicketFilter(django_filters.FilterSet):
         """Whether ``data`` (a QueryDict) sets any filter; if not, there is nothing to check."""
         return any(str(value).strip() for name in cls.base_filters for value in data.getlist(name))
 
+    def _choices_key(self) -> str:
+        """What the scoped choice lists depend on: the viewer, their scopes, the language."""
+        viewer = self.viewer
+        scopes = []
+        for model in (User, Organisation, Department):
+            scope = scope_for(viewer, f"core.view_{model._meta.model_name}")
+            scopes.append("all" if scope.all_organisations else sorted(scope.organisation_ids))
+        signature = (viewer.organisation_id, viewer.is_superuser, scopes)
+        digest = hashlib.sha256(repr(signature).encode()).hexdigest()[:16]
+        return f"ticket-filters:{viewer.pk}:{get_language()}:{digest}"
+
+    def _shown_lists(self) -> dict[str, list[tuple[str, str]]]:
+        """The model choice lists as the fields would list them (labels, empty and "none"
+        options), read once and cached."""
+        if not hasattr(self, "_lists"):
+            form = self._form
+            self._lists = CHOICES.get(
+                self._choices_key(),
+                lambda: {
+                    name: [(str(value), str(label)) for value, label in field.choices]
+                    for name, field in form.fields.items()
+                    if isinstance(field, forms.ModelChoiceField)
+                },
+            )
+        return self._lists
+
     @property
     def form(self):
         if not hasattr(self, "_form"):
             self._scope_choices()
-            use_fast_selects(super().form)  # same HTML, without a template per option
+            form = super().form
+            use_fast_selects(form)  # same HTML, without a template per option
+            if self.viewer is not None:
+                # Shown from the cache when rendered (an API request only validates); the
+                # querysets still check a submitted value.
+                for name, field in form.fields.items():
+                    if isinstance(field, forms.ModelChoiceField):
+                        field.widget.choices = _ShownChoices(self._shown_lists, name)
         return self._form
+
+
+class _ShownChoices(BaseChoiceIterator):
+    """A widget's choices, fetched from the filter set's cached lists when first iterated
+    (a ``BaseChoiceIterator``, so that Django keeps it lazy)."""
+
+    def __init__(self, lists: Callable[[], dict[str, list]], name: str) -> None:
+        self.lists, self.name = lists, name
+
+    def __iter__(self):
+        return iter(self.lists()[self.name])

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from arende.core.tests.factories import OrganisationFactory, UserFactory, grant
+from arende.core.tests.factories import DepartmentFactory, OrganisationFactory, UserFactory, grant
 from arende.servicedesk import services
 from arende.servicedesk.models import SavedView, Ticket, TicketActivity
 from arende.servicedesk.tests.factories import SupportGroupFactory
@@ -229,6 +229,29 @@ def test_filters_narrow_the_queue(client, desk):
         vargarda.reference,
         old.reference,
     }
+
+
+def _filter_options(client, name: str) -> list[str]:
+    page = client.get("/desk/filters/", {"queue": "open"}).content.decode()
+    select = re.search(rf'<select name="{name}".*?</select>', page, re.S).group(0)
+    return re.findall(r"<option[^>]*>([^<]*)</option>", select)
+
+
+def test_the_filter_lists_are_scoped_per_viewer_and_follow_changes(client, desk):
+    """The lists come from the cache; each viewer still sees only their organisations."""
+    client.force_login(desk["agent"])  # the joint IT unit: every organisation
+    assert {"Herrljunga", "Vårgårda"} <= set(_filter_options(client, "organisation"))
+    client.force_login(desk["vargarda_agent"])  # Vårgårda's own staff
+    organisations = _filter_options(client, "organisation")
+    assert "Vårgårda" in organisations and "Herrljunga" not in organisations
+    departments = _filter_options(client, "department")
+    assert departments and all("Herrljunga" not in label for label in departments)
+    client.force_login(desk["agent"])
+    DepartmentFactory(organisation=desk["herrljunga"], name="Kultur och fritid")
+    assert any("Kultur och fritid" in label for label in _filter_options(client, "department"))
+    desk["second"].name = "Drift och nät"
+    desk["second"].save()
+    assert "Drift och nät" in _filter_options(client, "group")
 
 
 def test_an_empty_filter_form_does_not_filter_and_tidies_the_address(client, desk):
