@@ -59,6 +59,18 @@ def member_choices(line: int | None = None) -> Choices:
     return CHOICES.get(f"members:{line or 'all'}", build)
 
 
+def groups_of(user_id: int) -> list[int]:
+    """The support groups ``user_id`` belongs to (the queue "My groups")."""
+    return CHOICES.get(
+        f"groups-of:{user_id}",
+        lambda: sorted(
+            SupportGroup.members.through.objects.filter(user_id=user_id).values_list(
+                "supportgroup_id", flat=True
+            )
+        ),
+    )
+
+
 def _user_saved(sender, instance: User, update_fields=None, **kwargs) -> None:
     if update_fields is not None and set(update_fields) <= {"last_login", "password"}:
         return  # a login changes nothing a list shows

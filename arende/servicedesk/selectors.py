@@ -20,11 +20,11 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from arende.core.access import scope_for
+from arende.servicedesk.choices import groups_of
 from arende.servicedesk.models import (
     Attachment,
     SavedView,
     SlaState,
-    SupportGroup,
     Ticket,
     TicketActivity,
     TicketLink,
@@ -285,10 +285,9 @@ def _queue_condition(key: str, user: User, now: datetime.datetime) -> Q:
     if key == "mine":
         return is_open & Q(assignee_id=user.pk)
     if key == "groups":
-        my_groups = SupportGroup.members.through.objects.filter(user_id=user.pk).values(
-            "supportgroup_id"
-        )
-        return is_open & Q(group_id__in=my_groups)
+        # The ids as constants (cached): as a subquery they made PostgreSQL plan a join more,
+        # which cost it ten times longer than running the query.
+        return is_open & Q(group_id__in=groups_of(user.pk))
     if key == "unassigned":
         return is_open & Q(line=1, assignee__isnull=True)
     if key == "second_line":

@@ -156,6 +156,12 @@ def test_queues_show_the_right_tickets(client, desk):
 
     client.force_login(specialist)
     assert set(_listed(client.get(QUEUE, {"queue": "groups"}))) == {second.reference}
+    # Joining and leaving a group changes "My groups" at once (the ids are cached).
+    desk["first"].members.add(specialist)
+    assert second.reference in set(_listed(client.get(QUEUE, {"queue": "groups"})))
+    assert len(_listed(client.get(QUEUE, {"queue": "groups"}))) > 1
+    desk["first"].members.remove(specialist)
+    assert set(_listed(client.get(QUEUE, {"queue": "groups"}))) == {second.reference}
 
 
 def test_a_municipality_scoped_agent_sees_only_that_municipality(client, desk):
