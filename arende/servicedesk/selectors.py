@@ -511,11 +511,19 @@ class Relations:
     merged_into: Ticket | None
 
 
+# What the ticket page shows of a neighbouring ticket (and what ``can_view`` needs): a full
+# ticket has some forty columns, and compiling them cost more than the queries took.
+_NEIGHBOUR_FIELDS = ("id", "reference", "title", "status", "organisation_id")
+
+
 def relations(ticket: Ticket, user: User) -> Relations:
-    """The ticket's people and neighbours, each list in one query; hidden tickets left out."""
+    """The ticket's people and neighbours, hidden tickets left out; four queries."""
     links = []
-    for link in TicketLink.objects.filter(Q(source=ticket) | Q(target=ticket)).select_related(
-        "source", "target"
+    neighbour = [f"{side}__{name}" for side in ("source", "target") for name in _NEIGHBOUR_FIELDS]
+    for link in (
+        TicketLink.objects.filter(Q(source=ticket) | Q(target=ticket))
+        .select_related("source", "target")
+        .only("kind", "source_id", "target_id", *neighbour)
     ):
         if link.source_id == ticket.pk:
             other, label = link.target, link.get_kind_display()
@@ -527,11 +535,22 @@ def relations(ticket: Ticket, user: User) -> Relations:
     attachments = ticket.attachments.all()
     if not user.has_perm(NOTE_PERM, ticket):
         attachments = attachments.filter(is_public=True)
+    # Children and tickets merged into this one, in one query.
+    below = list(
+        desk_tickets(user)
+        .filter(Q(parent=ticket) | Q(merged_into=ticket))
+        .only(*_NEIGHBOUR_FIELDS, "parent_id", "merged_into_id")
+        .order_by("reference")
+    )
     return Relations(
-        watchers=list(ticket.watchers.order_by("first_name", "last_name")),
-        children=list(desk_tickets(user).filter(parent=ticket).order_by("reference")),
+        watchers=list(
+            ticket.watchers.only("id", "first_name", "last_name").order_by(
+                "first_name", "last_name"
+            )
+        ),
+        children=[other for other in below if other.parent_id == ticket.pk],
         links=links,
-        merged_from=list(desk_tickets(user).filter(merged_into=ticket).order_by("reference")),
+        merged_from=[other for other in below if other.merged_into_id == ticket.pk],
         attachments=list(attachments),
         parent=ticket.parent if can_view(user, ticket.parent) else None,
         merged_into=ticket.merged_into if can_view(user, ticket.merged_into) else None,
