@@ -275,10 +275,18 @@ class Ticket(models.Model):
         return self.status not in self.CLOSED_STATUSES
 
     @property
+    def status_label(self) -> str:
+        """``get_status_display()``, without its per-call dictionary of every choice."""
+        return str(_STATUS_LABELS.get(self.status, self.status))
+
+    @property
     def requester_label(self) -> str:
         if self.requester_id:
             return str(self.requester)
         return self.contact_name or self.contact_email or self.contact_phone
+
+
+_STATUS_LABELS = dict(Ticket.Status.choices)
 
 
 class TicketCounter(models.Model):

@@ -389,6 +389,7 @@ def test_the_planned_api_representation_is_drfs(desk, rf):
             expected = serializers.ModelSerializer.to_representation(serializer, ticket)
             assert serializer.to_representation(ticket) == expected
             assert list(serializer.to_representation(ticket)) == list(expected)
+            assert expected["status_label"] == str(ticket.get_status_display())
 
 
 def test_the_open_index_uses_the_same_open_statuses_as_the_queues():
