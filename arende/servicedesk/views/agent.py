@@ -616,12 +616,16 @@ def _render_ticket(
     }
     if bound is not None:
         action_forms[bound.action] = bound
+    # Every action's address, reversed once (a dozen {% url %} tags cost a millisecond).
+    action_url = reverse("servicedesk:ticket_action", args=[ticket.reference, "action_name"])
+    urls = {action: action_url.replace("action_name", action) for action in actions}
     panels = [
         {
             "action": action,
             "form": action_forms.get(action),
             "title": title,
             "button": button,
+            "url": urls[action],
         }
         for action, (title, button) in _panel_texts().items()
         if action in actions
@@ -635,6 +639,7 @@ def _render_ticket(
             "relations": selectors.relations(ticket, user),
             "sla_clocks": clocks_for_ticket(ticket),
             "forms": action_forms,
+            "action_urls": urls,
             "panels": panels,
             "request_details": selectors.request_details(ticket),
             "open_action": bound.action if bound is not None else "",
