@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from django import template
 from django.core.exceptions import FieldDoesNotExist
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
+
+from arende.core.html import esc
 
 register = template.Library()
 
@@ -33,3 +37,25 @@ def at_most(count: int, cap: int) -> str:
     if count > cap:
         return f"{intcomma(cap)}+"
     return intcomma(count)
+
+
+@register.simple_tag
+def field_row(field) -> SafeString:
+    """``{% include "servicedesk/agent/_field.html" %}`` written in Python: the same markup
+    (label, required mark, widget, help, errors), for forms that repeat it many times."""
+    errors = field.errors
+    required = ""
+    if field.field.required:
+        required = f' <span class="required">({esc(gettext("required"))})</span>'
+    help_text = ""
+    if field.help_text:
+        help_text = f'<p class="help" id="{esc(field.auto_id)}_helptext">{esc(field.help_text)}</p>'
+    error_text = ""
+    if errors:
+        joined = " ".join(esc(error) for error in errors)
+        error_text = f'<p class="field-error" id="{esc(field.auto_id)}_error">{joined}</p>'
+    return mark_safe(  # noqa: S308 - every value is escaped (the widget renders itself)
+        f'<div class="field{" field--invalid" if errors else ""}">\n'
+        f'  <label for="{esc(field.id_for_label)}">{esc(field.label)}{required}</label>\n'
+        f"  {field}\n  {help_text}\n  {error_text}\n</div>\n"
+    )

@@ -300,6 +300,27 @@ def test_fast_model_selects_write_what_the_django_templates_write(desk, bound):
         assert chosen in str(fast_form["group"])
 
 
+class _Labelled(forms.Form):
+    name = forms.CharField(label='Namn & "titel"', help_text="Hjälp <b>text</b>", max_length=5)
+    note = forms.CharField(label="Anteckning", required=False)
+    kind = forms.ChoiceField(label="Typ", choices=[("a", "A"), ("b", "B")], required=False)
+
+
+@pytest.mark.parametrize("data", [None, {"name": "<för långt>", "kind": "x"}])
+def test_field_row_writes_what_the_field_template_writes(data):
+    from django.template.loader import render_to_string
+
+    from arende.core.templatetags.arende import field_row
+
+    form = _Labelled(data)
+    use_fast_selects(form)
+    for field in form:
+        expected = render_to_string("servicedesk/agent/_field.html", {"field": field})
+        assert _normalised(field_row(field)) == _normalised(expected), field.name
+    if data:
+        assert "field--invalid" in field_row(form["name"])
+
+
 def test_queue_rows_are_escaped_and_complete(client, desk):
     client.force_login(desk["agent"])
     ticket = _ticket(desk, "<script>alert(1)</script> & skrivare", kind="question")
