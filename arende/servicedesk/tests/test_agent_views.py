@@ -819,7 +819,17 @@ def test_the_ticket_page_does_not_grow_with_its_history(client, desk):
     client.force_login(agent)
     ticket = _ticket(desk)
     services.ticket_reply(actor=agent, ticket=ticket, body="Hej")
+    bare = _count(client, _page(ticket))
+    # One of each kind of neighbour: the page reads each kind only when the ticket has one.
+    services.ticket_link(
+        actor=agent, source=ticket, target=_ticket(desk, title="Först"), kind="related"
+    )
+    services.ticket_set_watching(actor=agent, ticket=ticket, user=desk["colleague"], watching=True)
+    services.ticket_set_parent(
+        actor=agent, ticket=_ticket(desk, title="Barn"), version=None, parent=ticket
+    )
     few = _count(client, _page(ticket))
+    assert few == bare + 3
     for number in range(15):
         services.ticket_reply(actor=desk["requester"], ticket=ticket, body=f"Svar {number}")
         services.ticket_add_note(actor=desk["colleague"], ticket=ticket, body=f"Not {number}")
@@ -966,7 +976,7 @@ def test_the_ticket_page_reads_only_the_header_facts_a_ticket_has(client, desk):
     service = Service.objects.create(name="Utskrift och skanning")
     child = _ticket(desk, title="Barnet", service=service)
     services.ticket_set_parent(actor=agent, ticket=child, version=child.version, parent=plain)
-    without = _count(client, _page(plain))
+    without = _count(client, _page(_ticket(desk, title="Utan allt")))  # no facts, no neighbours
     page = client.get(_page(child)).content.decode()
     assert "Utskrift och skanning" in page and plain.reference in page
     assert _count(client, _page(child)) == without + 1
