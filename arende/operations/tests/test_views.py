@@ -285,6 +285,9 @@ def test_ticket_hook_shows_the_incident_and_links_a_known_error(client, ops, rf)
     assert problem.ticket_links.filter(ticket=ticket).exists()
     note = ticket.activities.filter(kind="note").get()
     assert "Styr om i portalen" in note.body and not note.is_public
+    html = template.render(Context({"request": request, "ticket": ticket}))
+    linked = html.split('class="link-list"')[1].split("</ul>")[0]
+    assert problem.reference in linked, "the linked problem is listed"
     incident = _incident(ops, parent_ticket=ticket)
     request.user = ops["im"]
     html = template.render(Context({"request": request, "ticket": ticket}))
