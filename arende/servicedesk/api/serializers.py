@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django.utils import timezone
@@ -161,6 +162,16 @@ class _PlannedRepresentation:
     """
 
     COLUMN, FOREIGN_KEY, GENERIC = range(3)
+    _built_fields: dict[type, dict[str, Any]] = {}
+
+    def get_fields(self) -> dict[str, Any]:
+        # ModelSerializer introspects the model for each of forty fields on every request;
+        # the result depends on the class alone, so it is built once and copied (as DRF
+        # copies declared fields).
+        built = self._built_fields.get(type(self))
+        if built is None:
+            built = self._built_fields[type(self)] = super().get_fields()
+        return copy.deepcopy(built)
 
     def _plan(self) -> list[tuple[str, Any, int, str | None]]:
         plan = self.__dict__.get("_representation_plan")
