@@ -377,11 +377,14 @@ def queue(request: HttpRequest) -> HttpResponse:
             return redirect("servicedesk:ticket", reference=found[0][0])
 
     tickets = selectors.queue_tickets(user, current_queue.key)
-    # Unbound without filters: then the form (and its choice lists) is never built.
+    # Without filters in the address there is no filter set at all (its form and choice
+    # lists are built only when filters are in use).
     filtering = TicketFilter.in_use(request.GET)
-    filterset = TicketFilter(request.GET if filtering else None, queryset=tickets, request=request)
-    if filtering and filterset.is_valid():
-        tickets = filterset.qs
+    filterset = None
+    if filtering:
+        filterset = TicketFilter(request.GET, queryset=tickets, request=request)
+        if filterset.is_valid():
+            tickets = filterset.qs
     requested_sort = request.GET.get("sort", "")
     ranked = False
     if text:
@@ -400,7 +403,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 
     query = _clean_query(request.GET, drop=("page",))
     active_filters = sum(
-        1 for name in filterset.filters if request.GET.get(name, "").strip() and name != "q"
+        1 for name in TicketFilter.base_filters if request.GET.get(name, "").strip()
     )
     saved_views = list(selectors.saved_views_of(user))
     can_work = user.has_perm(selectors.WORK_PERM)
@@ -415,7 +418,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "active_filters": active_filters,
             # The filter form is rendered with the page only when it is in use; otherwise it
             # is fetched when opened (HTMX), or on a page of its own without JavaScript.
-            "filters_inline": bool(active_filters or (filterset.is_bound and filterset.errors)),
+            "filters_inline": filterset is not None and bool(active_filters or filterset.errors),
             "text": text,
             "search_order": ("rank" if ranked else "newest") if text and not sort else "",
             "sort": sort,
