@@ -20,7 +20,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from arende.core.access import scope_for
-from arende.servicedesk.choices import groups_of
+from arende.servicedesk.choices import groups_of, person_label
 from arende.servicedesk.models import (
     Attachment,
     SavedView,
@@ -146,7 +146,7 @@ def listed_tickets(tickets: QuerySet[Ticket]) -> list[ListedTicket]:
         assignee_last,
     ) in tickets.values_list(*_LISTED_COLUMNS):
         if requester_email is not None:  # as User.__str__
-            requester = f"{requester_first} {requester_last}".strip() or requester_email
+            requester = person_label(requester_first, requester_last, requester_email)
         else:  # as Ticket.requester_label
             requester = contact_name or contact_email or contact_phone
         listed.append(
