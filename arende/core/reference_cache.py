@@ -4,8 +4,9 @@ Pages that show such data on every view read it here instead of the database. Ea
 a generation number; a change to the rows behind it moves the generation on, at once and again
 when the transaction commits (a request that read the old rows in between cannot keep them past
 the commit). Entries also expire after ``ttl`` seconds, a backstop for a change made without
-the model's signals (a queryset ``update``). Only what is *shown* may come from here: anything
-that decides (validation, access) reads the database.
+the model's signals (a queryset ``update``). Only what is *shown* may come from here (choice
+lists, calendars for "time left", which groups the "My groups" queue lists); anything that
+decides access or validates input reads the database.
 """
 
 from __future__ import annotations
