@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from arende.core.models.scoping import ScopedQuerySet
@@ -32,7 +33,15 @@ class Role(models.Model):
         verbose_name_plural = _("roles")
 
     def __str__(self) -> str:
-        return self.name
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The name in the reader's language: a built-in role's stored name is the English
+        text of its definition, which the translation catalogue knows; a role an
+        administrator named is shown as written."""
+        # gettext("") would be the catalogue's header.
+        return gettext(self.name) if self.name else ""
 
 
 class RoleAssignmentQuerySet(ScopedQuerySet):

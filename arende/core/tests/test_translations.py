@@ -187,3 +187,20 @@ def test_plural_and_placeholders_are_swedish():
     assert one % {"counter": 1} == "1 person"
     assert many % {"counter": 3} == "3 personer"
     assert page % {"number": 2, "total": 5} == "Sida 2 av 5"
+
+
+@pytest.mark.django_db
+def test_built_in_role_names_are_shown_in_the_readers_language():
+    """Role rows store the English name of their definition; pages show it translated (the
+    start page said "IT manager" in Swedish). A role an administrator named stays as named."""
+    from arende.core.models import Role
+
+    manager = Role.objects.get(code="manager")
+    assert manager.name == "IT manager"
+    own = Role(code="own", name="Systemförvaltare")
+    with translation.override("sv"):
+        assert str(manager) == "IT-chef"
+        assert str(own) == "Systemförvaltare"
+        assert str(Role(code="blank", name="")) == ""
+    with translation.override("en"):
+        assert str(manager) == "IT manager"
