@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from arende.core import access, selectors
+from arende.core import home as home_panels
 from arende.core.audit import history_of
 from arende.core.filters import AuditEventFilter, UserFilter
 from arende.core.models import AuditEvent, Department, Organisation, User
@@ -41,7 +42,11 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "core/home.html",
-        {"roles": roles, "is_it_staff": access.is_it_staff(user)},
+        {
+            "roles": roles,
+            "is_it_staff": access.is_it_staff(user),
+            "panels": home_panels.panels_for(user),
+        },
     )
 
 

@@ -13,13 +13,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from arende.core.models import RoleAssignment
 from arende.operations import figures
 from arende.operations.models import (
     BlackoutPeriod,
     Change,
+    ChangeApproval,
     MajorIncident,
     PlannedMaintenance,
     PostIncidentReview,
@@ -57,6 +59,44 @@ def overdue_actions(user, *, today: datetime.date | None = None) -> QuerySet[Rev
         )
         .select_related("owner", "review__incident")
         .order_by("due_date", "pk")
+    )
+
+
+def open_actions_of(user) -> QuerySet[ReviewAction]:
+    """The open follow-up actions ``user`` owns, the earliest due first."""
+    return (
+        ReviewAction.objects.filter(
+            owner_id=user.pk,
+            status=ReviewAction.Status.OPEN,
+            review__incident__in=MajorIncident.objects.visible_to(user).values("pk"),
+        )
+        .select_related("review__incident")
+        .order_by("due_date", "pk")
+    )
+
+
+def changes_awaiting_decision_by(user) -> QuerySet[Change]:
+    """Changes waiting for the change board where ``user`` holds an approver role that has not
+    decided yet (an emergency change may be approved after it started), the earliest first."""
+    if not user.has_perm("operations.approve_change"):
+        return Change.objects.none()
+    held = RoleAssignment.objects.in_force().filter(user_id=user.pk).values("role_id")
+    decided = ChangeApproval.objects.filter(
+        change_id=OuterRef("change_id"), role_id=OuterRef("role_id")
+    )
+    undecided_role = Change.approver_roles.through.objects.filter(
+        change_id=OuterRef("pk"), role_id__in=held
+    ).filter(~Exists(decided))
+    decidable = Q(status=Change.Status.SUBMITTED) | Q(
+        type=Change.Type.EMERGENCY,
+        status__in=(Change.Status.IN_PROGRESS, Change.Status.IMPLEMENTED),
+        approved_at__isnull=True,
+    )
+    return (
+        Change.objects.visible_to(user)
+        .filter(decidable)
+        .filter(Exists(undecided_role))
+        .order_by("planned_start", "pk")
     )
 
 

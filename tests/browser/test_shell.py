@@ -193,6 +193,8 @@ PAGES = [
     PageSpec("api-docs", IT_MANAGER, "/api/docs/", ready=".swagger-ui .opblock"),
     PageSpec("not-found", IT_MANAGER, "/no-such-page/", status=404),
     PageSpec("requester-home", HERRLJUNGA_REQUESTER, "/"),
+    # Queues, an SLA alarm tile and an overdue follow-up action of his own.
+    PageSpec("change-manager-home", "peter.dahl@it.herrljunga.example", "/"),
     PageSpec("forbidden", HERRLJUNGA_REQUESTER, "/audit/", status=403),
 ]
 

@@ -59,3 +59,12 @@ def field_row(field) -> SafeString:
         f'  <label for="{esc(field.id_for_label)}">{esc(field.label)}{required}</label>\n'
         f"  {field}\n  {help_text}\n  {error_text}\n</div>\n"
     )
+
+
+@register.simple_tag(takes_context=True)
+def home_panel(context, panel) -> SafeString:
+    """Render a start-page panel (``arende.core.home.HomePanel``) with its own context on top
+    of the page's, as ``{% include %}`` would with the panel's variables spread out."""
+    template = context.template.engine.get_template(panel.template)
+    with context.push(panel.context):
+        return template.render(context)

@@ -18,7 +18,6 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from arende.core.errors import StaleEdit, ValidationFailed
@@ -39,6 +38,7 @@ from arende.servicedesk.portal_forms import (
     ReopenForm,
     ReplyForm,
 )
+from arende.servicedesk.portal_status import status_for_requester
 from arende.servicedesk.rating import InvalidRatingLink, ticket_from_rating_token
 from arende.servicedesk.services.tickets import (
     RULES,
@@ -49,45 +49,6 @@ from arende.servicedesk.services.tickets import (
 
 Status = Ticket.Status
 PAGE_SIZE = 25
-
-# What each status means, said to the person who asked for help.
-STATUS_HINTS = {
-    Status.PENDING_APPROVAL: gettext_lazy(
-        "Your request must be approved before IT can start on it."
-    ),
-    Status.NEW: gettext_lazy("We have received your ticket. Someone at IT will pick it up soon."),
-    Status.ASSIGNED: gettext_lazy("Someone at IT has taken your ticket."),
-    Status.IN_PROGRESS: gettext_lazy("We are working on it."),
-    Status.WAITING_REQUESTER: gettext_lazy(
-        "We are waiting for an answer from you. Write it below."
-    ),
-    Status.WAITING_SUPPLIER: gettext_lazy(
-        "We are waiting for a supplier. We will tell you when we know more."
-    ),
-    Status.RESOLVED: gettext_lazy("We think it is solved. If it is not, tell us below."),
-    Status.CLOSED: gettext_lazy("The ticket is finished."),
-    Status.CANCELLED: gettext_lazy("The ticket was cancelled."),
-}
-# The status in plain words for the requester (staff words such as "assigned" mean little).
-STATUS_WORDS = {
-    Status.PENDING_APPROVAL: gettext_lazy("Awaiting approval"),
-    Status.NEW: gettext_lazy("Received"),
-    Status.ASSIGNED: gettext_lazy("Someone is on it"),
-    Status.IN_PROGRESS: gettext_lazy("Being worked on"),
-    Status.WAITING_REQUESTER: gettext_lazy("Waiting for your answer"),
-    Status.WAITING_SUPPLIER: gettext_lazy("Waiting for a supplier"),
-    Status.RESOLVED: gettext_lazy("Solved"),
-    Status.CLOSED: gettext_lazy("Finished"),
-    Status.CANCELLED: gettext_lazy("Cancelled"),
-}
-STATUS_TONE = {
-    Status.PENDING_APPROVAL: "waiting",
-    Status.WAITING_REQUESTER: "action",
-    Status.WAITING_SUPPLIER: "waiting",
-    Status.RESOLVED: "done",
-    Status.CLOSED: "done",
-    Status.CANCELLED: "stopped",
-}
 
 
 def _own_tickets(user) -> Any:
@@ -108,14 +69,6 @@ def _is_requester(user, ticket: Ticket) -> bool:
     return ticket.requester_id == user.pk
 
 
-def _status_info(ticket: Ticket) -> dict[str, str]:
-    return {
-        "label": STATUS_WORDS.get(ticket.status, Status(ticket.status).label),
-        "hint": STATUS_HINTS.get(ticket.status, ""),
-        "tone": STATUS_TONE.get(ticket.status, "open"),
-    }
-
-
 # Start page and lists -------------------------------------------------------------------------
 
 
@@ -134,7 +87,7 @@ def _catalogue() -> list[Service]:
 
 
 def _ticket_rows(tickets) -> list[dict[str, Any]]:
-    return [{"ticket": ticket, "status": _status_info(ticket)} for ticket in tickets]
+    return [{"ticket": ticket, "status": status_for_requester(ticket)} for ticket in tickets]
 
 
 @login_required
@@ -367,7 +320,7 @@ def _ticket_page(
     can_rate = is_requester and ticket.status in (Status.RESOLVED, Status.CLOSED) and not rated
     context = {
         "ticket": ticket,
-        "status": _status_info(ticket),
+        "status": status_for_requester(ticket),
         "timeline": _timeline(ticket, user),
         "custom_rows": _custom_field_rows(ticket),
         "is_requester": is_requester,
