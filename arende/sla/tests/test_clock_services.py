@@ -275,6 +275,9 @@ def test_time_left_for_a_page_of_tickets_in_business_time(desk, django_assert_ma
     assert paused_clock.state == clocks.PAUSED
     assert business_duration(9000) == "2 h 30 min"
     assert business_duration(-300).startswith("5 min")
+    assert business_duration(99 * 3600 + 59 * 60) == "99 h 59 min"
+    assert business_duration(100 * 3600 + 59 * 60) == "100 h"
+    assert business_duration(-(9329 * 3600 + 55 * 60)).startswith("9\u00a0329 h ")
 
 
 def test_time_left_follows_a_calendar_change_at_once(desk, django_assert_num_queries):
