@@ -211,6 +211,14 @@ def main() -> None:
             repeat,
         )
     )
+    rows.append(
+        _measure(
+            "start page of an agent (queues, incidents, own work)",
+            lambda: agent.get("/"),
+            "(none)",
+            repeat,
+        )
+    )
     reset_queries()
 
     print(

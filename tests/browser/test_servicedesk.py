@@ -273,7 +273,7 @@ def _dashboard_figures(page) -> dict[str, int]:
 def test_whole_path_from_portal_to_dashboard(page, as_person, check, desk):
     from arende.servicedesk.models import Ticket
     from arende.servicedesk.rating import rating_url
-    from arende.servicedesk.views.portal import STATUS_WORDS
+    from arende.servicedesk.portal_status import STATUS_WORDS
 
     Status = Ticket.Status
     title = "Skrivaren i Mötesrum Ljung skriver ut tomma sidor"
@@ -566,7 +566,7 @@ def test_ticket_page_refuses_invalid_and_stale_edits(page, second_page, sign_in,
 
 def test_portal_request_with_own_fields_and_its_approval(page, as_person, check, desk):
     from arende.servicedesk.models import Ticket
-    from arende.servicedesk.views.portal import STATUS_WORDS
+    from arende.servicedesk.portal_status import STATUS_WORDS
 
     as_person(page, REQUESTER)
     page.goto("/portal/")
