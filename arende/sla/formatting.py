@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-
 # From this many hours on the minutes are noise ("9 329 h 55 min over" said less, later).
 WHOLE_HOURS_FROM = 100
 

@@ -272,8 +272,8 @@ def _dashboard_figures(page) -> dict[str, int]:
 
 def test_whole_path_from_portal_to_dashboard(page, as_person, check, desk):
     from arende.servicedesk.models import Ticket
-    from arende.servicedesk.rating import rating_url
     from arende.servicedesk.portal_status import STATUS_WORDS
+    from arende.servicedesk.rating import rating_url
 
     Status = Ticket.Status
     title = "Skrivaren i Mötesrum Ljung skriver ut tomma sidor"
