@@ -226,6 +226,35 @@ this has happened in {{ count }} tickets:
 Kind regards
 IT service desk""",
     ),
+    ("action_overdue", "sv"): (
+        "[{{ reference }}] Påminnelse: åtgärd efter störningen är försenad",
+        """Hej {{ recipient_name }},
+
+du äger en åtgärd från uppföljningen av {{ reference }} {{ title }}
+som skulle ha varit klar {{ due_date }}:
+
+{{ action }}
+
+Markera den som klar när den är gjord, eller kom överens med incidentansvarig om ett
+nytt datum:
+{{ incident_url }}
+
+Du får en påminnelse i veckan så länge åtgärden är öppen och försenad.""",
+    ),
+    ("action_overdue", "en"): (
+        "[{{ reference }}] Reminder: a follow-up action is overdue",
+        """Hello {{ recipient_name }},
+
+you own an action from the review of {{ reference }} {{ title }}
+that was due on {{ due_date }}:
+
+{{ action }}
+
+Mark it as done when it is, or agree a new date with the incident manager:
+{{ incident_url }}
+
+You are reminded once a week while the action is open and overdue.""",
+    ),
 }
 
 

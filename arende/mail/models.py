@@ -278,6 +278,7 @@ class Notification(models.Model):
         REQUESTER_REPLIED = "requester_replied", _("The requester replied to my ticket")
         SLA = "sla", _("SLA warnings")
         DIGEST = "digest", _("Several notifications at once")
+        ACTION_OVERDUE = "action_overdue", _("Follow-up action overdue (its owner)")
 
     STAFF_KINDS = ("assigned", "escalated", "requester_replied", "sla")
 

@@ -1,9 +1,11 @@
-"""Listeners: ticket writes and SLA alerts become notifications (sent after the commit)."""
+"""Listeners: ticket writes, SLA alerts and overdue follow-up actions become mail (sent after
+the commit)."""
 
 from __future__ import annotations
 
 from django.dispatch import receiver
 
+from arende.operations.signals import action_overdue
 from arende.servicedesk.signals import ticket_changed
 from arende.sla.signals import sla_alert
 
@@ -28,3 +30,10 @@ def _sla_alert(sender, ticket, level, deadline=None, recipients=(), metric_label
         deadline=deadline,
         recipients=list(recipients),
     )
+
+
+@receiver(action_overdue, dispatch_uid="mail.action_overdue")
+def _action_overdue(sender, action, **kwargs):
+    from arende.mail.services.outbound import notify_action_overdue
+
+    notify_action_overdue(action=action)

@@ -28,8 +28,8 @@ FORBIDDEN_TAGS = ("{% load", "{% include", "{% extends", "{% debug", "{% ssi", "
 
 VARIABLES = {
     "recipient_name": _("the recipient's name"),
-    "reference": _("the ticket's reference, e.g. 2026-000123"),
-    "title": _("the ticket's title"),
+    "reference": _("the ticket's reference, e.g. 2026-000123 (the major incident's, MI-0004)"),
+    "title": _("the ticket's title (the major incident's)"),
     "status": _("the ticket's status"),
     "priority": _("the ticket's priority"),
     "requester": _("the requester"),
@@ -46,6 +46,9 @@ VARIABLES = {
     "sla_deadline": _("the deadline (SLA only)"),
     "count": _("number of tickets (digest only)"),
     "items": _("the tickets: reference, title, what, url (digest only)"),
+    "action": _("the follow-up action (overdue actions only)"),
+    "due_date": _("when the action was due (overdue actions only)"),
+    "incident_url": _("link to the major incident's review (overdue actions only)"),
 }
 
 

@@ -255,6 +255,47 @@ def notify_sla_alert(
             notification_add(kind=Kind.SLA, ticket=ticket, user=user, data=data)
 
 
+def notify_action_overdue(*, action: Any) -> OutboundMessage | None:
+    """A reminder to the owner of a follow-up action past its due date, in their language.
+
+    Not a ticket's notification (no batch, digest or preference: an overdue action of the
+    incident process is not something its owner may switch off); sent after the commit."""
+    from arende.mail.jobs import send_outbound
+
+    owner = action.owner
+    if not owner.is_active or not owner.email:
+        return None
+    incident = action.review.incident
+    language = owner.language or "sv"
+    name = owner.get_full_name() or owner.email
+    with translation.override(language):
+        subject, body = render_notification(
+            Kind.ACTION_OVERDUE,
+            language,
+            {
+                "recipient_name": name,
+                "reference": incident.reference,
+                "title": incident.title,
+                "action": action.description,
+                "due_date": action.due_date.isoformat(),
+                "incident_url": site_url()
+                + reverse("operations:incident_detail", args=[incident.pk])
+                + "#review",
+            },
+        )
+    sender = settings.DEFAULT_FROM_EMAIL
+    message = OutboundMessage.objects.create(
+        message_id=make_msgid(idstring="arende", domain=sender.rpartition("@")[2] or "localhost"),
+        kind=Kind.ACTION_OVERDUE,
+        to=_address(name, owner.email),
+        from_address=sender,
+        subject=subject,
+        body=body,
+    )
+    transaction.on_commit(lambda: send_outbound(message.pk))
+    return message
+
+
 # Rendering -------------------------------------------------------------------------------------
 
 

@@ -241,6 +241,8 @@ class ReviewAction(models.Model):
     due_date = models.DateField(_("due date"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default="open")
     done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    # When the owner was last reminded of it by e-mail (overdue actions, once a week).
+    reminded_at = models.DateTimeField(_("last reminded"), null=True, blank=True)
 
     class Meta:
         ordering = ["due_date", "id"]

@@ -613,3 +613,49 @@ def review_action_set_done(
         audit_record(actor=actor, action="update", obj=action, verb="done" if done else "reopen",
                      changes=changed)  # fmt: skip
     return action
+
+
+# How often the owner of an overdue follow-up action is reminded: the day after it fell due,
+# then once a week until it is done (or someone moves the due date).
+REMIND_EVERY = datetime.timedelta(days=7)
+
+
+def review_actions_remind(*, now: datetime.datetime | None = None) -> list[ReviewAction]:
+    """Remind the owner of each open action past its due date (``action_overdue``), at most
+    once per ``REMIND_EVERY``. Returns the actions reminded. Each reminder is claimed with a
+    conditional UPDATE, so two workers running the job at once remind once."""
+    from arende.operations.signals import action_overdue
+
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    due = (
+        ReviewAction.objects.filter(
+            status=ReviewAction.Status.OPEN,
+            due_date__lt=today,
+            owner__is_active=True,
+        )
+        .exclude(owner__email="")
+        .exclude(reminded_at__gt=now - REMIND_EVERY)
+        .order_by("due_date", "pk")
+    )
+    reminded = []
+    for pk, previous in list(due.values_list("pk", "reminded_at")):
+        with transaction.atomic():
+            claimed = ReviewAction.objects.filter(pk=pk, reminded_at=previous).update(
+                reminded_at=now
+            )
+            if not claimed:
+                continue  # another worker reminded it a moment ago
+            action = ReviewAction.objects.select_related("review__incident", "owner").get(pk=pk)
+            audit_record(
+                actor=None,
+                action="update",
+                verb="remind",
+                obj=action,
+                changes={
+                    "reminded_at": [audit_value(previous), audit_value(now)],
+                },
+            )
+            action_overdue.send(sender=ReviewAction, action=action)
+            reminded.append(action)
+    return reminded
