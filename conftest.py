@@ -18,3 +18,14 @@ def _empty_cache():
 
     cache.clear()
     yield
+
+
+@pytest.fixture
+def english(client, settings):
+    """Pages and texts in English, for tests that read the English wording (Swedish is
+    covered by the translation tests). Use with ``pytest.mark.usefixtures("english")``."""
+    from django.utils import translation
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override("en"):
+        yield

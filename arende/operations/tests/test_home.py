@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.utils import translation
 
 from arende.core.tests.factories import UserFactory, grant
 from arende.operations import selectors
@@ -15,14 +14,7 @@ from arende.operations.services import incidents as incident_services
 from arende.operations.tests.test_changes import _change
 from arende.operations.tests.test_incidents import _declare
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _english(client, settings):
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def _home(client, user) -> str:

@@ -7,7 +7,6 @@ import re
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import translation
 
 from arende.core.models import Role
 from arende.core.tests.factories import OrganisationFactory, UserFactory, grant
@@ -15,15 +14,8 @@ from arende.servicedesk.models import RequestType, Service, Ticket
 from arende.servicedesk.services import tickets as services
 from arende.servicedesk.tests.factories import SupportGroupFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 Status = Ticket.Status
-
-
-@pytest.fixture(autouse=True)
-def _english(client, settings):
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture

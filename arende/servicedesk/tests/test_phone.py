@@ -17,17 +17,7 @@ from arende.servicedesk.models import Ticket
 from arende.servicedesk.tests.factories import SupportGroupFactory
 from arende.servicedesk.views.phone import find_callers, phone_digits
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _english(client, settings):
-    """These tests read the English texts; Swedish is covered by the translation tests."""
-    from django.utils import translation
-
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 Status = Ticket.Status

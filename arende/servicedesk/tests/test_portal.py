@@ -43,17 +43,7 @@ from arende.servicedesk.services.tickets import (
 )
 from arende.servicedesk.tests.factories import SupportGroupFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _english(client, settings):
-    """These tests read the English texts; Swedish is covered by the translation tests."""
-    from django.utils import translation
-
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 Status = Ticket.Status
