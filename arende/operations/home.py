@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from arende.core.home import HomePanel
 from arende.operations import selectors
-from arende.operations.models import MajorIncident
 
 SHOWN = 10
 
@@ -23,12 +22,7 @@ def operations_panel(user: Any) -> HomePanel | None:
     incidents = None
     if sees_incidents:
         # Whether or not one is going on is news for everyone who works in IT.
-        incidents = list(
-            MajorIncident.objects.visible_to(user)
-            .open()
-            .select_related("lead")
-            .order_by("-started_at")[:SHOWN]
-        )
+        incidents = list(selectors.ongoing_incidents(user)[:SHOWN])
     return HomePanel(
         "operations/home/_panel.html",
         {

@@ -58,13 +58,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     user = request.user
     context: dict[str, Any] = {"follow_up": user.has_perm(FOLLOW_UP)}
     if user.has_perm(INCIDENT_VIEW):
-        context["open_incidents"] = list(
-            MajorIncident.objects.visible_to(user)
-            .open()
-            .select_related("lead")
-            .prefetch_related("services")
-            .order_by("-started_at")
-        )
+        context["open_incidents"] = list(selectors.ongoing_incidents(user))
     if context["follow_up"]:
         context["open_reviews"] = list(selectors.open_reviews(user))
         context["overdue_actions"] = list(selectors.overdue_actions(user))
