@@ -39,11 +39,9 @@ def own_tickets_panel(user: Any) -> HomePanel | None:
     work is in the queues.
     """
     waiting = Q(status=Ticket.Status.WAITING_REQUESTER)
-    open_tickets = (
-        Ticket.objects.visible_to(user)
-        .filter(Ticket.objects.own_q(user))
-        # Solved ones stay until closed: the requester may still say it is not solved.
-        .exclude(status__in=(Ticket.Status.CLOSED, Ticket.Status.CANCELLED))
+    # Solved ones stay until closed: the requester may still say it is not solved.
+    open_tickets = selectors.own_tickets(user).exclude(
+        status__in=(Ticket.Status.CLOSED, Ticket.Status.CANCELLED)
     )
     totals = open_tickets.aggregate(open=Count("pk"), waiting=Count("pk", filter=waiting))
     approval_count = len(approvals.tickets_awaiting_approval_by(user))

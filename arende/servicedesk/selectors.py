@@ -194,6 +194,12 @@ def desk_tickets(user: User) -> QuerySet[Ticket]:
     return tickets.filter(organisation_id__in=sorted(scope.organisation_ids))
 
 
+def own_tickets(user: User) -> QuerySet[Ticket]:
+    """The tickets that are ``user``'s own (requested, watched, or of their department for a
+    department contact), through the access choke point: the portal's and the start page's."""
+    return Ticket.objects.visible_to(user).filter(Ticket.objects.own_q(user))
+
+
 def can_view(user: User, ticket: Ticket | None) -> bool:
     return ticket is not None and user.has_perm(VIEW_PERM, ticket)
 

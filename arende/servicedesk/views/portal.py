@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from arende.core.errors import StaleEdit, ValidationFailed
-from arende.servicedesk import approvals, services
+from arende.servicedesk import approvals, selectors, services
 from arende.servicedesk.models import (
     Attachment,
     RequestType,
@@ -51,14 +51,9 @@ Status = Ticket.Status
 PAGE_SIZE = 25
 
 
-def _own_tickets(user) -> Any:
-    """The user's own tickets, through the access choke point."""
-    return Ticket.objects.visible_to(user).filter(Ticket.objects.own_q(user))
-
-
 def _get_own_ticket(request: HttpRequest, reference: str) -> Ticket:
     return get_object_or_404(
-        _own_tickets(request.user).select_related(
+        selectors.own_tickets(request.user).select_related(
             "requester", "service", "request_type", "request_type__approver_role", "rating"
         ),
         reference=reference,
@@ -94,7 +89,7 @@ def _ticket_rows(tickets) -> list[dict[str, Any]]:
 def portal_home(request: HttpRequest) -> HttpResponse:
     user = request.user
     current = list(
-        _own_tickets(user)
+        selectors.own_tickets(user)
         .exclude(status__in=[Status.CLOSED, Status.CANCELLED])
         .select_related("requester")
         .order_by("-updated_at", "-pk")[:10]
@@ -113,7 +108,7 @@ def portal_home(request: HttpRequest) -> HttpResponse:
 @login_required
 def portal_tickets(request: HttpRequest) -> HttpResponse:
     show = request.GET.get("show", "open")
-    tickets = _own_tickets(request.user).select_related("requester")
+    tickets = selectors.own_tickets(request.user).select_related("requester")
     if show == "open":
         tickets = tickets.exclude(status__in=Ticket.CLOSED_STATUSES)
     elif show == "finished":
