@@ -33,10 +33,6 @@ class Role(models.Model):
         verbose_name_plural = _("roles")
 
     def __str__(self) -> str:
-        return self.label
-
-    @property
-    def label(self) -> str:
         """The name in the reader's language: a built-in role's stored name is the English
         text of its definition, which the translation catalogue knows; a role an
         administrator named is shown as written."""
