@@ -65,10 +65,7 @@ def overdue_actions(user, *, today: datetime.date | None = None) -> QuerySet[Rev
 def ongoing_incidents(user) -> QuerySet[MajorIncident]:
     """The major incidents still going on that ``user`` may see, the newest first."""
     return (
-        MajorIncident.objects.visible_to(user)
-        .open()
-        .select_related("lead")
-        .order_by("-started_at")
+        MajorIncident.objects.visible_to(user).open().select_related("lead").order_by("-started_at")
     )
 
 
